@@ -1,0 +1,394 @@
+/*--------------------------------------------------------------------*/
+/*--- stackheap: allocation events and the verdict.     sh_alloc.c ---*/
+/*--------------------------------------------------------------------*/
+
+/* Every allocator entry point the core hands a tool, plus the custom
+   allocator client requests, ends up in record_block() and
+   retire_block().  retire_block() gives each block its class. */
+
+#include "pub_tool_machine.h"
+#include "pub_tool_replacemalloc.h"
+#include "pub_tool_threadstate.h"
+#include "sh_global.h"
+
+ULong SH_(total_blocks) = 0, SH_(total_bytes) = 0;
+ULong SH_(live_bytes) = 0, SH_(peak_live_bytes) = 0;
+ULong SH_(total_classes)[SH_N_CLASSES];
+ULong SH_(n_bad_frees) = 0;
+
+/* Recently freed addresses, to tell a double free from a wild one. */
+#define SH_FREED_RING 1024
+static Addr freed_ring[SH_FREED_RING];
+static UInt freed_next = 0;
+
+static void remember_freed(Addr a)
+{
+   freed_ring[freed_next++ % SH_FREED_RING] = a;
+}
+
+static Bool recently_freed(Addr a)
+{
+   UInt i;
+   for (i = 0; i < SH_FREED_RING; i++)
+      if (freed_ring[i] == a && a != 0) return True;
+   return False;
+}
+
+static void warn_bad_free(ThreadId tid, Addr a, const HChar* what)
+{
+   SH_(n_bad_frees)++;
+   VG_(umsg)("Warning: %s of %s (ignored; nothing was freed)\n", what,
+             recently_freed(a) ? "an already freed block (double free)"
+                               : "an address that is not the start of a live heap block");
+   SH_(pp_current_stack)(tid);
+}
+
+static UInt size_bucket(ULong n)
+{
+   UInt b = 0;
+   while (n > 1 && b < SH_SIZE_BUCKETS - 1) { n >>= 1; b++; }
+   return b;
+}
+
+static void note_live_bytes(Long delta)
+{
+   SH_(live_bytes) += delta;
+   if (SH_(live_bytes) > SH_(peak_live_bytes)) SH_(peak_live_bytes) = SH_(live_bytes);
+}
+
+/* The allocating frame: the innermost shadow frame enclosing the depth-0
+   function's SP.  Blocks allocated off the thread's own stack (signal
+   alternate stack aside) or with no frame at all are "untracked" and will
+   never be called eligible. */
+static void find_alloc_frame(ThreadId tid, Block* b, Addr d0_sp, Addr d0_ip)
+{
+   ThreadState* ts = SH_(thread)(tid);
+   Int idx;
+   ShSeg seg;
+   b->alloc_idx = -1;
+   SH_(unwind_to)(ts, VG_(get_SP)(tid));
+   if (d0_sp == 0) return;
+   seg = SH_(seg_of)(ts, d0_sp);
+   if (seg == SH_SEG_OTHER) { SH_(n_untracked_stack_switches)++; return; }
+   idx = SH_(frame_owning)(ts, d0_sp);
+   if (idx < 0) return;
+   /* A handler's pseudo-frame gets its function from the first block. */
+   if (ts->frames[idx].signal && ts->frames[idx].fn == 0)
+      ts->frames[idx].fn = d0_ip;
+   b->alloc_idx = idx;
+   b->alloc_serial = ts->frames[idx].serial;
+   b->home_idx = idx;
+}
+
+static void site_count_alloc(Site* s, Block* b)
+{
+   SizeT n = b->size;
+   if (s->blocks == 0) s->const_size = n;
+   else if (n != s->const_size) s->varied_sizes = True;
+   s->blocks++;
+   s->bytes += n;
+   if (n < s->min_size) s->min_size = n;
+   if (n > s->max_size) s->max_size = n;
+   s->size_hist[size_bucket(n)]++;
+   s->live++;
+   if (s->live > s->max_live) s->max_live = s->live;
+   s->custom = b->custom;
+   SH_(total_blocks)++;
+   SH_(total_bytes) += n;
+   if (SH_(cur_phase) >= 0) {
+      Phase* ph = SH_(phase_at)(SH_(cur_phase));
+      ph->blocks++;
+      ph->bytes += n;
+   }
+   note_live_bytes(n);
+}
+
+static Block* record_block(ThreadId tid, Addr p, SizeT n, Bool custom)
+{
+   Block* b = SH_(block_new)(custom);
+   Addr d0_sp, d0_ip;
+   b->start = p;
+   b->size = b->max_size = n;
+   b->tid = tid;
+   b->alloc_time = SH_(instrs);
+   b->counted = SH_(collecting);
+   b->chain_first = n;
+   if (!SH_(blocks_insert)(b)) {
+      VG_(umsg)("Warning: a custom allocator block overlaps one already "
+                "tracked (ignored)\n");
+      SH_(pp_current_stack)(tid);
+      SH_(block_discard)(b);
+      return NULL;
+   }
+   if (!b->counted) return b;
+   b->site = SH_(site_for)(tid, &d0_sp, &d0_ip);
+   find_alloc_frame(tid, b, d0_sp, d0_ip);
+   site_count_alloc(b->site, b);
+   {
+      Site* s = b->site;
+      s->last_alloc_time = b->alloc_time;
+      s->last_alloc_start = p;
+      s->last_alloc_size = n;
+   }
+   return b;
+}
+
+/* Most simultaneous activations of fn on the thread's shadow stack; only
+   recounted when the stack is deeper than at the last count. */
+static UInt activations_of(ThreadState* ts, Addr fn)
+{
+   UInt k = 0;
+   Int j;
+   for (j = 0; j < ts->depth; j++)
+      if (ts->frames[j].fn == fn) k++;
+   return k;
+}
+
+/* The verdict for a block leaving the live set (freed, or at exit). */
+static ShClass classify(ThreadId tid, Block* b, Bool at_exit, /*OUT*/Int* home_out)
+{
+   ThreadState* ts;
+   Int home;
+   *home_out = -1;
+   if (b->escape == SH_ESC_GLOBAL) return SH_CLASS_GLOBAL;
+   if (b->escape == SH_ESC_THREAD) return SH_CLASS_THREAD;
+   if (!at_exit && tid != b->tid) return SH_CLASS_THREAD;
+   if (b->escape == SH_ESC_HEAP)   return SH_CLASS_HEAP;
+   if (at_exit) return SH_CLASS_NEVER_FREED;
+   if (b->alloc_idx < 0) return SH_CLASS_OUTLIVED;
+   ts = SH_(thread)(tid);
+   home = SH_(surviving_ancestor)(ts, b->home_idx, b->alloc_serial);
+   if (home < 0 || ts->root_idx < 0 || home < ts->root_idx)
+      return SH_CLASS_OUTLIVED;
+   *home_out = home;
+   if (b->max_size > SH_(clo_max_stack_block)) return SH_CLASS_TOO_LARGE;
+   return (home == b->alloc_idx && ts->frames[home].serial == b->alloc_serial)
+          ? SH_CLASS_FRAME : SH_CLASS_CALLER;
+}
+
+/* Same activation freeing and allocating again, without overlap. */
+static void note_reuse(Site* s, Block* b)
+{
+   Bool reuse = b->escape == SH_ESC_NONE && b->alloc_idx >= 0
+                && s->last_free_tid == b->tid
+                && s->last_free_serial == b->alloc_serial
+                && b->alloc_time > s->last_free_time;
+   if (reuse) {
+      s->reuse_blocks++;
+      s->cur_reuse_run++;
+      if (s->cur_reuse_run > s->max_reuse_run) s->max_reuse_run = s->cur_reuse_run;
+   } else {
+      s->cur_reuse_run = 0;
+   }
+   s->last_free_tid = b->tid;
+   s->last_free_serial = b->alloc_idx >= 0 ? b->alloc_serial : 0;
+   s->last_free_time = SH_(instrs);
+}
+
+/* Allocate-copy-free growth: the block being freed was just superseded by
+   a larger block of the same site (a C++ container growing). */
+static void note_copy_growth(Site* s, Block* b)
+{
+   Block* succ;
+   if (s->last_alloc_time <= b->alloc_time || s->last_alloc_size <= b->size)
+      return;
+   succ = SH_(block_exact)(s->last_alloc_start, b->custom);
+   if (succ == NULL || succ->site != s || succ->growth > 0) return;
+   succ->growth = b->growth + 1;
+   succ->chain_first = b->chain_first;
+   s->growth_steps++;
+   if (succ->growth > s->max_growth_chain) {
+      s->max_growth_chain = succ->growth;
+      s->chain_first_size = succ->chain_first;
+      s->chain_last_size = succ->size;
+   }
+}
+
+static void retire_block(ThreadId tid, Block* b, Bool at_exit)
+{
+   Site* s = b->site;
+   ShClass cls;
+   Int home;
+   if (!b->counted || s == NULL) return;
+   cls = classify(tid, b, at_exit, &home);
+   s->classes[cls]++;
+   s->cls_bytes[cls] += b->max_size;
+   SH_(total_classes)[cls]++;
+   s->live--;
+   if (b->escape != SH_ESC_NONE && s->live_escaped > 0) s->live_escaped--;
+   if (at_exit) return;
+
+   s->lifetime_sum += SH_(instrs) - b->alloc_time;
+   s->freed++;
+   if (b->escape != SH_ESC_NONE) s->escaped_freed++;
+   if (home >= 0) {
+      ThreadState* ts = SH_(thread)(tid);
+      Frame* f = &ts->frames[home];
+      SH_(site_note_home)(s, b->alloc_idx - home, f->fn, b->max_size,
+                          activations_of(ts, f->fn));
+   }
+   note_reuse(s, b);
+   note_copy_growth(s, b);
+}
+
+/*------------------------------------------------------------*/
+/*--- malloc-family entry points                           ---*/
+/*------------------------------------------------------------*/
+
+static void* new_block(ThreadId tid, SizeT n, SizeT align, Bool zeroed)
+{
+   void* p = VG_(cli_malloc)(align, n);
+   if (p == NULL) return NULL;
+   if (zeroed) VG_(memset)(p, 0, n);
+   record_block(tid, (Addr)p, n, False);
+   return p;
+}
+
+static void free_block(ThreadId tid, void* p, const HChar* what)
+{
+   Block* b;
+   if (p == NULL) return;
+   b = SH_(block_exact)((Addr)p, False);
+   if (b == NULL) { warn_bad_free(tid, (Addr)p, what); return; }
+   retire_block(tid, b, False);
+   if (b->counted) note_live_bytes(-(Long)b->size);
+   SH_(blocks_remove)(b);
+   remember_freed((Addr)p);
+   VG_(cli_free)(p);
+}
+
+void* SH_(malloc)(ThreadId tid, SizeT n)
+{ return new_block(tid, n, VG_(clo_alignment), False); }
+void* SH_(builtin_new)(ThreadId tid, SizeT n)
+{ return new_block(tid, n, VG_(clo_alignment), False); }
+void* SH_(builtin_new_aligned)(ThreadId tid, SizeT n, SizeT align)
+{ return new_block(tid, n, align, False); }
+void* SH_(builtin_vec_new)(ThreadId tid, SizeT n)
+{ return new_block(tid, n, VG_(clo_alignment), False); }
+void* SH_(builtin_vec_new_aligned)(ThreadId tid, SizeT n, SizeT align)
+{ return new_block(tid, n, align, False); }
+void* SH_(memalign)(ThreadId tid, SizeT align, SizeT n)
+{ return new_block(tid, n, align, False); }
+
+void* SH_(calloc)(ThreadId tid, SizeT m, SizeT n)
+{
+   /* The preload already returns NULL on overflow; be safe anyway. */
+   if (n != 0 && m > ((SizeT)-1) / n) return NULL;
+   return new_block(tid, m * n, VG_(clo_alignment), True);
+}
+
+void SH_(free)(ThreadId tid, void* p)            { free_block(tid, p, "free()"); }
+void SH_(builtin_delete)(ThreadId tid, void* p)  { free_block(tid, p, "operator delete"); }
+void SH_(builtin_delete_aligned)(ThreadId tid, void* p, SizeT align)
+{ free_block(tid, p, "operator delete"); }
+void SH_(builtin_vec_delete)(ThreadId tid, void* p) { free_block(tid, p, "operator delete[]"); }
+void SH_(builtin_vec_delete_aligned)(ThreadId tid, void* p, SizeT align)
+{ free_block(tid, p, "operator delete[]"); }
+
+/* A resize keeps the block: same site, same escape history.  Shrinking
+   stays in place; growing moves (as DHAT does).  bytes counts the
+   largest size reached. */
+static void note_resize(Block* b, SizeT new_n)
+{
+   Site* s = b->site;
+   if (!b->counted || s == NULL) { b->size = new_n; return; }
+   s->reallocs++;
+   b->n_reallocs++;
+   note_live_bytes((Long)new_n - (Long)b->size);
+   if (new_n > b->max_size) {
+      s->bytes += new_n - b->max_size;
+      SH_(total_bytes) += new_n - b->max_size;
+      b->max_size = new_n;
+      if (new_n > s->max_size) s->max_size = new_n;
+   }
+   if (new_n > b->size) {
+      b->growth++;
+      s->growth_steps++;
+      if (b->growth > s->max_growth_chain) {
+         s->max_growth_chain = b->growth;
+         s->chain_first_size = b->chain_first;
+         s->chain_last_size = new_n;
+      }
+   }
+   if (new_n != s->const_size) s->varied_sizes = True;
+   b->size = new_n;
+}
+
+void* SH_(realloc)(ThreadId tid, void* p, SizeT n)
+{
+   Block* b;
+   void* q;
+   if (p == NULL) return SH_(malloc)(tid, n);
+   b = SH_(block_exact)((Addr)p, False);
+   if (b == NULL) { warn_bad_free(tid, (Addr)p, "realloc()"); return NULL; }
+   if (n == 0) { free_block(tid, p, "realloc()"); return NULL; }
+   if (n <= b->size) {
+      note_resize(b, n);
+      return p;
+   }
+   q = VG_(cli_malloc)(VG_(clo_alignment), n);
+   if (q == NULL) return NULL;
+   VG_(memcpy)(q, p, b->size);
+   SH_(blocks_detach)(b);
+   b->start = (Addr)q;
+   note_resize(b, n);
+   if (!SH_(blocks_insert)(b)) tl_assert(0);   /* fresh memory never overlaps */
+   VG_(cli_free)(p);
+   return q;
+}
+
+SizeT SH_(malloc_usable_size)(ThreadId tid, void* p)
+{
+   Block* b = SH_(block_exact)((Addr)p, False);
+   return b ? b->size : 0;
+}
+
+/*------------------------------------------------------------*/
+/*--- Custom allocators (client requests)                  ---*/
+/*------------------------------------------------------------*/
+
+void SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n)
+{
+   record_block(tid, a, n, True);
+}
+
+void SH_(custom_free)(ThreadId tid, Addr a)
+{
+   Block* b = SH_(block_exact)(a, True);
+   if (b == NULL) { warn_bad_free(tid, a, "VALGRIND_FREELIKE_BLOCK"); return; }
+   retire_block(tid, b, False);
+   if (b->counted) note_live_bytes(-(Long)b->size);
+   SH_(blocks_remove)(b);
+   remember_freed(a);
+}
+
+void SH_(custom_resize)(ThreadId tid, Addr a, SizeT old_n, SizeT new_n)
+{
+   Block* b = SH_(block_exact)(a, True);
+   if (b == NULL) { warn_bad_free(tid, a, "VALGRIND_RESIZEINPLACE_BLOCK"); return; }
+   if (new_n > b->size) {
+      /* Growing in place must not swallow a neighbour. */
+      Block* next = SH_(block_containing)(a + new_n - 1);
+      if (next != NULL && next != b && next->custom) {
+         VG_(umsg)("Warning: VALGRIND_RESIZEINPLACE_BLOCK grows into another "
+                   "block (ignored)\n");
+         SH_(pp_current_stack)(tid);
+         return;
+      }
+   }
+   note_resize(b, new_n);
+}
+
+/*------------------------------------------------------------*/
+/*--- At exit                                              ---*/
+/*------------------------------------------------------------*/
+
+static void retire_at_exit(Block* b)
+{
+   retire_block(b->tid, b, True);
+}
+
+void SH_(finish_live_blocks)(void)
+{
+   SH_(blocks_for_each)(retire_at_exit);
+}

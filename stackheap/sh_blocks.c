@@ -1,0 +1,138 @@
+/*--------------------------------------------------------------------*/
+/*--- stackheap: the table of live heap blocks.       sh_blocks.c  ---*/
+/*--------------------------------------------------------------------*/
+
+/* Live blocks are kept in two ordered sets keyed by address range: one
+   for malloc-family blocks and one for VALGRIND_MALLOCLIKE_BLOCK blocks,
+   which may be carved out of a malloc'd arena and so lie inside a malloc
+   block.  An address belongs to the innermost block containing it, so the
+   custom set is searched first.  Lookups are O(log n), allocate nothing,
+   and a one-entry cache in front catches the common case of several
+   pointers into the same block in a row. */
+
+#include "pub_tool_oset.h"
+#include "sh_global.h"
+
+static OSet* malloc_set;
+static OSet* custom_set;
+static Block* last_hit = NULL;
+
+Addr SH_(heap_lo)   = 0;
+Addr SH_(heap_span) = 0;
+static Addr heap_hi = 0;
+
+/* key: an address; elem: a Block.  0 when the address is inside it.  A
+   zero-size block is given one byte so that it still has a place in the
+   order; SH_(block_containing) does not report it. */
+static Word cmp_addr_block(const void* key, const void* elem)
+{
+   Addr a = *(const Addr*)key;
+   const Block* b = elem;
+   SizeT len = b->size ? b->size : 1;
+   if (a < b->start) return -1;
+   if (a - b->start >= len) return 1;
+   return 0;
+}
+
+void SH_(blocks_init)(void)
+{
+   malloc_set = VG_(OSetGen_Create)(offsetof(Block, start), cmp_addr_block,
+                                    VG_(malloc), "sh.blocks.m", VG_(free));
+   custom_set = VG_(OSetGen_Create)(offsetof(Block, start), cmp_addr_block,
+                                    VG_(malloc), "sh.blocks.c", VG_(free));
+}
+
+Block* SH_(block_new)(Bool custom)
+{
+   Block* b = VG_(OSetGen_AllocNode)(custom ? custom_set : malloc_set, sizeof(Block));
+   VG_(memset)(b, 0, sizeof(Block));
+   b->custom = custom;
+   return b;
+}
+
+static void widen_bounds(const Block* b)
+{
+   Addr end = b->start + b->size;
+   if (b->size == 0) return;
+   if (SH_(heap_span) == 0 && heap_hi == 0) {
+      SH_(heap_lo) = b->start;
+      heap_hi = end;
+   } else {
+      if (b->start < SH_(heap_lo)) SH_(heap_lo) = b->start;
+      if (end > heap_hi) heap_hi = end;
+   }
+   SH_(heap_span) = heap_hi - SH_(heap_lo);
+}
+
+Bool SH_(blocks_insert)(Block* b)
+{
+   OSet* set = b->custom ? custom_set : malloc_set;
+   SizeT len = b->size ? b->size : 1;
+   Addr last = b->start + len - 1;
+   /* Refuse overlaps (a custom block declared twice, or straddling). */
+   if (VG_(OSetGen_Lookup)(set, &b->start) || VG_(OSetGen_Lookup)(set, &last))
+      return False;
+   VG_(OSetGen_Insert)(set, b);
+   /* The cache may hold the malloc block this custom one is carved from. */
+   if (b->custom) last_hit = NULL;
+   widen_bounds(b);
+   return True;
+}
+
+void SH_(block_discard)(Block* b)
+{
+   VG_(OSetGen_FreeNode)(b->custom ? custom_set : malloc_set, b);
+}
+
+void SH_(blocks_detach)(Block* b)
+{
+   OSet* set = b->custom ? custom_set : malloc_set;
+   Block* got = VG_(OSetGen_Remove)(set, &b->start);
+   tl_assert(got == b);
+   if (last_hit == b) last_hit = NULL;
+}
+
+void SH_(blocks_remove)(Block* b)
+{
+   SH_(blocks_detach)(b);
+   VG_(OSetGen_FreeNode)(b->custom ? custom_set : malloc_set, b);
+}
+
+Block* SH_(block_exact)(Addr a, Bool custom)
+{
+   Block* b = VG_(OSetGen_Lookup)(custom ? custom_set : malloc_set, &a);
+   return (b != NULL && b->start == a) ? b : NULL;
+}
+
+Block* SH_(block_containing)(Addr a)
+{
+   Block* b = last_hit;
+   if (b != NULL && a - b->start < b->size)
+      return b;
+   if (VG_(OSetGen_Size)(custom_set) > 0) {
+      b = VG_(OSetGen_Lookup)(custom_set, &a);
+      if (b != NULL && a - b->start < b->size) { last_hit = b; return b; }
+   }
+   b = VG_(OSetGen_Lookup)(malloc_set, &a);
+   if (b != NULL && a - b->start < b->size) {
+      /* A custom block inside this one would have matched above; only
+         cache when there are none, so the cache never hides one. */
+      if (VG_(OSetGen_Size)(custom_set) == 0) last_hit = b;
+      return b;
+   }
+   return NULL;
+}
+
+ULong SH_(n_live_blocks)(void)
+{
+   return VG_(OSetGen_Size)(malloc_set) + VG_(OSetGen_Size)(custom_set);
+}
+
+void SH_(blocks_for_each)(void (*fn)(Block*))
+{
+   Block* b;
+   VG_(OSetGen_ResetIter)(malloc_set);
+   while ((b = VG_(OSetGen_Next)(malloc_set)) != NULL) fn(b);
+   VG_(OSetGen_ResetIter)(custom_set);
+   while ((b = VG_(OSetGen_Next)(custom_set)) != NULL) fn(b);
+}

@@ -1,0 +1,92 @@
+/*--------------------------------------------------------------------*/
+/*--- stackheap: client requests.                  sh_clientreq.c  ---*/
+/*--------------------------------------------------------------------*/
+
+#include "pub_tool_clreq.h"
+#include "pub_tool_machine.h"
+#include "pub_tool_stacktrace.h"
+#include "pub_tool_threadstate.h"
+#include "pub_tool_transtab.h"
+#include "sh_global.h"
+#include "stackheap.h"
+
+
+/* The caller of the function that issued the request (for the hand-off
+   made inside our pthread_create wrapper). */
+static Addr caller_ip(ThreadId tid)
+{
+   Addr ips[2];
+   UInt n = VG_(get_StackTrace)(tid, ips, 2, NULL, NULL, 0);
+   return n >= 2 ? ips[1] : (n == 1 ? ips[0] : 0);
+}
+
+static void thread_handoff(ThreadId tid, Addr fn, Addr arg)
+{
+   ThreadState* ts = SH_(thread)(tid);
+   Block* b;
+   if (fn != 0 && !SH_(is_root_fn)(fn)) {
+      SH_(register_root_fn)(tid, fn, arg);
+      /* Code already translated lacks the root-entry hook. */
+      VG_(discard_translations_safely)(fn, 1, "stackheap: thread start routine");
+   }
+   ts->handoff_value = arg;
+   b = arg ? SH_(block_containing)(arg) : NULL;
+   if (b != NULL)
+      SH_(escape_block)(b, SH_CLASS_THREAD, caller_ip(tid), arg);
+}
+
+static HChar* client_string(UWord a, const HChar* dflt)
+{
+   if (a == 0) return VG_(strdup)("sh.str", dflt);
+   return VG_(strdup)("sh.str", (const HChar*)a);
+}
+
+Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
+{
+   switch (arg[0]) {
+   case VG_USERREQ__MALLOCLIKE_BLOCK:
+      if (arg[1] != 0) SH_(custom_alloc)(tid, arg[1], arg[2]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__FREELIKE_BLOCK:
+      if (arg[1] != 0) SH_(custom_free)(tid, arg[1]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__RESIZEINPLACE_BLOCK:
+      if (arg[1] != 0) SH_(custom_resize)(tid, arg[1], arg[2], arg[3]);
+      *ret = 0;
+      return True;
+   default:
+      break;
+   }
+   if (!VG_IS_TOOL_USERREQ('S', 'H', arg[0]))
+      return False;
+   switch (arg[0]) {
+   case SH_USERREQ__START_COLLECTING:
+      SH_(collecting) = True;
+      break;
+   case SH_USERREQ__STOP_COLLECTING:
+      SH_(collecting) = False;
+      break;
+   case SH_USERREQ__DUMP_REPORT: {
+      HChar* label = client_string(arg[1], "dump");
+      SH_(dump_report)(label);
+      VG_(free)(label);
+      break;
+   }
+   case SH_USERREQ__SET_PHASE:
+      SH_(set_phase)(client_string(arg[1], "(unnamed)"));
+      break;
+   case SH_USERREQ__THREAD_HANDOFF:
+      thread_handoff(tid, arg[1], arg[2]);
+      break;
+   case SH_USERREQ__THREAD_HANDOFF_DONE:
+      SH_(thread)(tid)->handoff_value = 0;
+      break;
+   default:
+      VG_(umsg)("Warning: unknown stackheap client request 0x%lx (ignored)\n", arg[0]);
+      return False;
+   }
+   *ret = 0;
+   return True;
+}

@@ -1,0 +1,156 @@
+/*--------------------------------------------------------------------*/
+/*--- stackheap: pointer escapes.                     sh_escape.c  ---*/
+/*--------------------------------------------------------------------*/
+
+/* Generated code calls SH_(on_store) for every store whose value falls
+   inside the bounds of the heap.  If the value points into a live block,
+   the destination decides what that means for the block:
+     - its own bytes: nothing;
+     - this thread's stack: the frame owning the slot encloses the block's
+       life from now on, so the block's home moves out to it if older;
+     - another thread's stack: class thread;
+     - another live heap block: class heap;
+     - anything else (globals, TLS, mmap'd memory): class global.
+   Stores are history: a later overwrite does not undo an escape. */
+
+#include "pub_tool_machine.h"
+#include "pub_tool_threadstate.h"
+#include "sh_global.h"
+
+static HChar* describe_heap_target(Block* d)
+{
+   HChar loc[512], buf[640];
+   if (d->site != NULL) {
+      SH_(code_loc)(d->site->ips[0], loc, sizeof loc);
+      VG_(snprintf)(buf, sizeof buf, "heap block allocated at %s", loc);
+   } else {
+      VG_(snprintf)(buf, sizeof buf, "a heap block");
+   }
+   return VG_(strdup)("sh.target", buf);
+}
+
+static HChar* describe_target(ShClass cls, Addr dest, Block* d, ThreadId other)
+{
+   HChar buf[64];
+   switch (cls) {
+   case SH_CLASS_HEAP:
+      return describe_heap_target(d);
+   case SH_CLASS_THREAD:
+      if (other == 0)
+         return VG_(strdup)("sh.target", "handed to a new thread by pthread_create");
+      VG_(snprintf)(buf, sizeof buf, "stack of thread %u", other);
+      return VG_(strdup)("sh.target", buf);
+   default:
+      return SH_(describe_data_addr)(dest);
+   }
+}
+
+static ShEscape escape_of(ShClass cls)
+{
+   switch (cls) {
+   case SH_CLASS_GLOBAL: return SH_ESC_GLOBAL;
+   case SH_CLASS_THREAD: return SH_ESC_THREAD;
+   default:              return SH_ESC_HEAP;
+   }
+}
+
+static void escape(Block* b, ShClass cls, Addr ip, Addr dest, Block* d, ThreadId other)
+{
+   Site* s = b->site;
+   ShEscape e = escape_of(cls);
+   /* Which store locations escape the block (for remove_escape). */
+   if (b->escape_ip == 0) { b->escape_ip = ip; b->escape_ip_cls = cls; }
+   else if (b->escape_ip != ip) b->escape_ip_multi = True;
+   if (e <= b->escape) return;
+   if (b->escape == SH_ESC_NONE) {
+      s->live_escaped++;
+      if (s->live_escaped > s->max_live_escaped) s->max_live_escaped = s->live_escaped;
+   }
+   b->escape = e;
+   if (!s->first_escape.valid) {
+      s->first_escape.valid = True;
+      s->first_escape.cls = cls;
+      s->first_escape.store_ip = ip;
+      s->first_escape.time = SH_(instrs);
+      s->first_escape.target = describe_target(cls, dest, d, other);
+   }
+}
+
+void SH_(escape_block)(Block* b, ShClass cls, Addr ip, Addr dest)
+{
+   if (b->counted && b->site != NULL)
+      escape(b, cls, ip, dest, NULL, 0);
+}
+
+/* Another live thread whose stack (from its SP up to its start) holds a. */
+static ThreadId other_stack_owner(ThreadId self, Addr a)
+{
+   ThreadId t;
+   for (t = 1; t <= SH_(max_tid)(); t++) {
+      ThreadState* ts;
+      if (t == self) continue;
+      ts = SH_(thread_if_any)(t);
+      if (ts == NULL || !ts->live || ts->stack_top == 0) continue;
+      if (a <= ts->stack_top && a + 128 >= VG_(get_SP)(t))
+         return t;
+   }
+   return 0;
+}
+
+/* A store into this thread's stack: the owning frame must enclose the
+   block's life, so the home moves out to the oldest such frame. */
+static void stack_store(ThreadState* ts, Block* b, Addr dest)
+{
+   Int j, anc;
+   if (b->alloc_idx < 0 || b->home_idx < 0) return;
+   j = SH_(frame_owning)(ts, dest);
+   /* Stack above every frame we know (start-up code): no home can hold it. */
+   anc = j < 0 ? -1 : SH_(surviving_ancestor)(ts, j, b->alloc_serial);
+   if (anc < b->home_idx) b->home_idx = anc;
+}
+
+VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
+{
+   Block* b = SH_(block_containing)(v);
+   ThreadId tid;
+   ThreadState* ts;
+   Block* d;
+   ThreadId other;
+
+   if (b == NULL || !b->counted || b->site == NULL) return;
+   if (b->escape == SH_ESC_GLOBAL) return;          /* nothing more to learn */
+   if (dest - b->start < b->size) return;           /* into itself */
+   tid = VG_(get_running_tid)();
+   ts = SH_(thread)(tid);
+   if (UNLIKELY(ts->handoff_value != 0) && v == ts->handoff_value)
+      return;                                       /* pthread_create's own copy */
+
+   if (SH_(seg_of)(ts, dest) != SH_SEG_OTHER) {
+      if (b->tid != tid) {
+         escape(b, SH_CLASS_THREAD, ip, dest, NULL, tid);
+         return;
+      }
+      if (b->escape == SH_ESC_NONE) stack_store(ts, b, dest);
+      return;
+   }
+   d = SH_(block_containing)(dest);
+   if (d != NULL) {
+      if (d != b) escape(b, SH_CLASS_HEAP, ip, dest, d, 0);
+      return;
+   }
+   other = other_stack_owner(tid, dest);
+   if (other != 0)
+      escape(b, SH_CLASS_THREAD, ip, dest, NULL, other);
+   else
+      escape(b, SH_CLASS_GLOBAL, ip, dest, NULL, 0);
+}
+
+VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip)
+{
+   Addr w = (dest + 7) & ~(Addr)7;
+   for (; w + 8 <= dest + len; w += 8) {
+      Addr v = *(Addr*)w;
+      if (v - SH_(heap_lo) < SH_(heap_span))
+         SH_(on_store)(w, v, ip);
+   }
+}

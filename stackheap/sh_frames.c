@@ -1,0 +1,204 @@
+/*--------------------------------------------------------------------*/
+/*--- stackheap: shadow call stacks.                  sh_frames.c  ---*/
+/*--------------------------------------------------------------------*/
+
+/* Each thread has a shadow stack of Frames, pushed at every call seen in
+   the generated code.  Frames are never popped by matching returns:
+   after any call or return, every frame whose entry SP lies below the
+   current SP has returned, whatever way it left (ret, longjmp, C++
+   exception, a tail call).  That one rule keeps the stack right.
+
+   Stacks other than the thread's own (a signal alternate stack, or a
+   stack the program switched to with swapcontext or a coroutine library)
+   are told apart by address range: frames on them are popped when the
+   thread is back on its own stack, and blocks allocated on them are never
+   called stack-eligible (see sh_alloc.c). */
+
+#include "pub_tool_machine.h"
+#include "pub_tool_threadstate.h"
+#include "sh_global.h"
+
+/* Start routines handed to pthread_create, plus main: entering one marks
+   the thread's root frame. */
+#define SH_MAX_ROOT_FNS 256
+static Addr root_fns[SH_MAX_ROOT_FNS];
+static UInt n_root_fns = 0;
+
+Bool SH_(is_root_fn)(Addr fn)
+{
+   UInt i;
+   for (i = 0; i < n_root_fns; i++)
+      if (root_fns[i] == fn) return True;
+   return False;
+}
+
+ShSeg SH_(seg_of)(ThreadState* ts, Addr a)
+{
+   if (a <= ts->stack_top && a >= ts->stack_limit)
+      return SH_SEG_NORMAL;
+   if (ts->on_altstack && a >= ts->alt_lo && a <= ts->alt_hi)
+      return SH_SEG_ALT;
+   return SH_SEG_OTHER;
+}
+
+static inline void pop_frame(ThreadState* ts)
+{
+   Frame* f = &ts->frames[--ts->depth];
+   if (f->seg != SH_SEG_NORMAL) ts->n_nonnormal--;
+   /* The alternate stack's pseudo-frame is its bottom: once it is gone
+      (even by a longjmp out of the handler) the thread has left it. */
+   if (f->seg == SH_SEG_ALT && f->signal) ts->on_altstack = False;
+   if (ts->depth == ts->root_idx) ts->root_idx = -1;
+}
+
+void SH_(unwind_to)(ThreadState* ts, Addr sp)
+{
+   ShSeg seg = SH_(seg_of)(ts, sp);
+   while (ts->depth > 0) {
+      Frame* top = &ts->frames[ts->depth - 1];
+      if (top->seg == seg) {
+         if (top->entry_sp < sp) { pop_frame(ts); continue; }
+         break;
+      }
+      /* Back on the thread's own stack: whatever ran elsewhere is over. */
+      if (seg == SH_SEG_NORMAL) { pop_frame(ts); continue; }
+      /* Just moved onto another stack: nothing has returned yet. */
+      break;
+   }
+}
+
+static void grow(ThreadState* ts)
+{
+   ts->capacity *= 2;
+   ts->frames = VG_(realloc)("sh.frames", ts->frames, ts->capacity * sizeof(Frame));
+}
+
+static inline ThreadState* running_thread(void)
+{
+   return SH_(thread)(VG_(get_running_tid)());
+}
+
+static Frame* push_frame(ThreadState* ts, Addr entry_sp, Addr fn, ShSeg seg)
+{
+   Frame* f;
+   if (UNLIKELY(ts->depth == ts->capacity)) grow(ts);
+   f = &ts->frames[ts->depth++];
+   f->entry_sp = entry_sp;
+   f->fn = fn;
+   f->serial = ts->next_serial++;
+   f->seg = seg;
+   f->root = False;
+   f->signal = False;
+   if (seg != SH_SEG_NORMAL) ts->n_nonnormal++;
+   ts->frames_pushed++;
+   if (ts->depth > ts->max_depth) {
+      ts->max_depth = ts->depth;
+      ts->max_stack_bytes = (seg == SH_SEG_NORMAL && entry_sp < ts->stack_top)
+                            ? ts->stack_top - entry_sp : 0;
+   }
+   return f;
+}
+
+VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, Addr call_site)
+{
+   ThreadState* ts = running_thread();
+   SH_(unwind_to)(ts, sp_after);
+   push_frame(ts, sp_after, target, SH_(seg_of)(ts, sp_after));
+}
+
+VG_REGPARM(1) void SH_(on_return)(Addr sp_after)
+{
+   SH_(unwind_to)(running_thread(), sp_after);
+}
+
+/* Generated at the entry of main and of every start routine: the frame
+   just pushed for it becomes the thread's root, unless it has one. */
+VG_REGPARM(1) void SH_(on_root_entry)(Addr fn)
+{
+   ThreadState* ts = running_thread();
+   Frame* top;
+   if (ts->root_idx >= 0 || ts->depth == 0) return;
+   top = &ts->frames[ts->depth - 1];
+   top->root = True;
+   ts->root_idx = ts->depth - 1;
+   ts->root_serial = top->serial;
+}
+
+void SH_(register_root_fn)(ThreadId creator, Addr fn, Addr arg)
+{
+   if (fn == 0 || SH_(is_root_fn)(fn)) return;
+   if (n_root_fns < SH_MAX_ROOT_FNS)
+      root_fns[n_root_fns++] = fn;
+}
+
+Int SH_(frame_owning)(ThreadState* ts, Addr a)
+{
+   ShSeg seg = SH_(seg_of)(ts, a);
+   Int lo, hi, j;
+   if (ts->depth == 0) return -1;
+   if (ts->n_nonnormal == 0 && seg == SH_SEG_NORMAL) {
+      /* entry_sp decreases with the index: find the last one >= a. */
+      if (ts->frames[0].entry_sp < a) return -1;
+      lo = 0; hi = ts->depth - 1;
+      while (lo < hi) {
+         Int mid = lo + (hi - lo + 1) / 2;
+         if (ts->frames[mid].entry_sp >= a) lo = mid; else hi = mid - 1;
+      }
+      return lo;
+   }
+   for (j = ts->depth - 1; j >= 0; j--)
+      if (ts->frames[j].seg == seg && ts->frames[j].entry_sp >= a)
+         return j;
+   return -1;
+}
+
+Int SH_(surviving_ancestor)(ThreadState* ts, Int idx, ULong serial)
+{
+   Int lo = 0, hi;
+   if (idx < 0 || ts->depth == 0) return -1;
+   hi = idx < ts->depth - 1 ? idx : ts->depth - 1;
+   /* Serials increase with the index: find the last one <= serial. */
+   if (ts->frames[0].serial > serial) return -1;
+   while (lo < hi) {
+      Int mid = lo + (hi - lo + 1) / 2;
+      if (ts->frames[mid].serial <= serial) lo = mid; else hi = mid - 1;
+   }
+   return lo;
+}
+
+/* A handler gets a pseudo-frame: on the normal stack it sits just below
+   the interrupted SP; on the alternate stack it marks that stack. */
+void SH_(signal_delivered)(ThreadId tid, Int sig, Bool alt_stack)
+{
+   ThreadState* ts = SH_(thread)(tid);
+   Addr sp = VG_(get_SP)(tid);
+   Frame* f;
+   if (alt_stack) {
+      Addr lo = VG_(thread_get_altstack_min)(tid);
+      SizeT sz = VG_(thread_get_altstack_size)(tid);
+      ts->on_altstack = True;
+      ts->alt_lo = lo;
+      ts->alt_hi = lo + sz;
+      f = push_frame(ts, lo + sz, 0, SH_SEG_ALT);
+   } else {
+      SH_(unwind_to)(ts, sp);
+      f = push_frame(ts, sp - 1, 0, SH_(seg_of)(ts, sp - 1));
+   }
+   f->signal = True;
+}
+
+void SH_(signal_returned)(ThreadId tid, Int sig)
+{
+   ThreadState* ts = SH_(thread)(tid);
+   Int j;
+   /* Pop through the innermost signal pseudo-frame, if still there. */
+   for (j = ts->depth - 1; j >= 0; j--) {
+      if (ts->frames[j].signal) {
+         while (ts->depth > j) pop_frame(ts);
+         break;
+      }
+   }
+   ts->on_altstack = False;
+   for (j = ts->depth - 1; j >= 0; j--)
+      if (ts->frames[j].seg == SH_SEG_ALT) { ts->on_altstack = True; break; }
+}

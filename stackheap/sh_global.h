@@ -1,0 +1,425 @@
+/*--------------------------------------------------------------------*/
+/*--- stackheap: which heap blocks could have lived on the stack.  ---*/
+/*--- sh_global.h: types and cross-file declarations.               ---*/
+/*--------------------------------------------------------------------*/
+
+/* stackheap is free software; GPL-2.0-or-later.  See COPYING. */
+
+#ifndef SH_GLOBAL_H
+#define SH_GLOBAL_H
+
+#include "pub_tool_basics.h"
+#include "pub_tool_execontext.h"
+#include "pub_tool_libcassert.h"
+#include "pub_tool_libcbase.h"
+#include "pub_tool_libcprint.h"
+#include "pub_tool_mallocfree.h"
+#include "pub_tool_xarray.h"
+
+/* Namespace for symbols shared between the tool's files. */
+#define SH_(str) VGAPPEND(vgStackheap_, str)
+
+#define SH_VERSION "0.1.0"
+
+/*------------------------------------------------------------*/
+/*--- Options (sh_options.c)                               ---*/
+/*------------------------------------------------------------*/
+
+typedef enum {
+   SH_SORT_BLOCKS, SH_SORT_BYTES, SH_SORT_ELIGIBLE_BLOCKS,
+   SH_SORT_ELIGIBLE_BYTES, SH_SORT_CALLS_SAVED
+} ShSortBy;
+
+extern Int    SH_(clo_depth);            /* frames kept in a site's stack */
+extern Int    SH_(clo_top);              /* sites shown in the text report */
+extern ShSortBy SH_(clo_sort_by);
+extern const HChar* SH_(clo_json_out_file);   /* unexpanded; "none" = skip */
+extern ULong  SH_(clo_max_stack_block);  /* larger eligible blocks: too_large */
+extern ULong  SH_(clo_stack_budget);     /* max stack a suggestion may add */
+extern Bool   SH_(clo_collect_atstart);
+/* CI thresholds; negative means "not set". */
+extern Double SH_(clo_max_escape_rate);
+extern Long   SH_(clo_max_alloc_rate);
+extern Long   SH_(clo_max_eligible_blocks);
+
+/* The core's --error-exitcode.  Not in the tool headers; memcheck gets
+   its effect through the error manager, which does not count threshold
+   crossings, so we read the core's variable directly. */
+extern Int VG_(clo_error_exitcode);
+
+Bool SH_(process_cmd_line_option)(const HChar* arg);
+void SH_(print_usage)(void);
+void SH_(print_debug_usage)(void);
+Bool SH_(is_alloc_fn_name)(const HChar* fnname);
+UInt SH_(n_alloc_fns)(void);
+const HChar* SH_(alloc_fn)(UInt i);
+const HChar* SH_(sort_by_name)(ShSortBy s);
+
+/*------------------------------------------------------------*/
+/*--- Time and global counters (sh_main.c)                 ---*/
+/*------------------------------------------------------------*/
+
+/* Guest instructions executed so far: the time base.  Incremented by code
+   inlined into every superblock (sh_instrument.c). */
+extern ULong SH_(instrs);
+/* False between SH_STOP_COLLECTING and SH_START_COLLECTING. */
+extern Bool  SH_(collecting);
+extern ULong SH_(n_bad_frees);
+extern ULong SH_(n_untracked_stack_switches);
+
+/*------------------------------------------------------------*/
+/*--- Shadow stacks (sh_threads.c, sh_frames.c)            ---*/
+/*------------------------------------------------------------*/
+
+/* Which stack a frame (or an address) is on. */
+typedef enum {
+   SH_SEG_NORMAL = 0,   /* the thread's own stack */
+   SH_SEG_ALT    = 1,   /* the signal alternate stack */
+   SH_SEG_OTHER  = 2    /* anything else: a stack switched to by the program */
+} ShSeg;
+
+typedef struct {
+   Addr  entry_sp;   /* SP just after the call: it points at the return address */
+   Addr  fn;         /* call target: the function's entry address */
+   ULong serial;     /* per-thread push counter: tells frames at one index apart */
+   UChar seg;        /* ShSeg the frame lives on */
+   Bool  root;       /* main or a thread's start routine: homes are at or above it */
+   Bool  signal;     /* pseudo-frame for a signal handler (fn filled in lazily) */
+} Frame;
+
+typedef struct {
+   ThreadId tid;
+   Bool   live;
+   Frame* frames;        /* the shadow stack; frames[0] is the oldest */
+   Int    depth;         /* frames in use */
+   Int    capacity;
+   Int    n_nonnormal;   /* frames with seg != SH_SEG_NORMAL (disables binary search) */
+   Int    root_idx;      /* index of the root frame, -1 until seen */
+   ULong  root_serial;
+   ULong  next_serial;
+   Addr   stack_top;     /* the stack's start (highest address); above it is not stack */
+   Addr   stack_limit;   /* lowest address the stack may grow to */
+   Bool   on_altstack;   /* a handler is running on the signal alternate stack */
+   Addr   alt_lo, alt_hi;/* its bounds while on_altstack */
+   /* pthread_create hand-off: stores of this value are a hand-off, not an escape. */
+   Addr   handoff_value;
+   ThreadId creator;     /* thread that created this one */
+   /* statistics */
+   ULong  frames_pushed;
+   Int    max_depth;
+   ULong  max_stack_bytes;  /* stack bytes in use when max_depth was reached */
+} ThreadState;
+
+ThreadState* SH_(thread)(ThreadId tid);     /* creates on first use */
+ThreadState* SH_(thread_if_any)(ThreadId tid);
+void SH_(threads_init)(void);
+void SH_(thread_created)(ThreadId parent, ThreadId child);
+void SH_(thread_first_insn)(ThreadId tid);
+void SH_(thread_exited)(ThreadId tid);
+ThreadId SH_(max_tid)(void);
+
+/* Helpers called from generated code. */
+VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, Addr call_site);
+VG_REGPARM(1) void SH_(on_return)(Addr sp_after);
+VG_REGPARM(1) void SH_(on_root_entry)(Addr fn);
+void SH_(unwind_to)(ThreadState* ts, Addr sp);
+ShSeg SH_(seg_of)(ThreadState* ts, Addr a);
+/* Index of the frame owning stack address a, or -1 when no frame does. */
+Int  SH_(frame_owning)(ThreadState* ts, Addr a);
+/* Index of the innermost frame still alive among those that existed when
+   the frame at idx with serial s was the top of the chain (<= idx), or -1. */
+Int  SH_(surviving_ancestor)(ThreadState* ts, Int idx, ULong serial);
+void SH_(signal_delivered)(ThreadId tid, Int sig, Bool alt_stack);
+void SH_(signal_returned)(ThreadId tid, Int sig);
+void SH_(register_root_fn)(ThreadId creator, Addr fn, Addr arg);
+Bool SH_(is_root_fn)(Addr fn);
+
+/*------------------------------------------------------------*/
+/*--- Allocation sites (sh_sites.c)                        ---*/
+/*------------------------------------------------------------*/
+
+typedef enum {
+   SH_CLASS_GLOBAL = 0, SH_CLASS_THREAD, SH_CLASS_HEAP, SH_CLASS_NEVER_FREED,
+   SH_CLASS_OUTLIVED, SH_CLASS_TOO_LARGE, SH_CLASS_FRAME, SH_CLASS_CALLER,
+   SH_N_CLASSES
+} ShClass;
+/* Ordered as the format document lists the priority (first applies). */
+extern const HChar* const SH_(class_name)[SH_N_CLASSES];
+
+/* How a block escaped, most severe last (the class priority). */
+typedef enum { SH_ESC_NONE = 0, SH_ESC_HEAP, SH_ESC_THREAD, SH_ESC_GLOBAL } ShEscape;
+
+/* A home: a function frame (relative to the allocating one) where
+   eligible blocks of a site could have lived. */
+typedef struct {
+   Int   depth;       /* 0 = the allocating function */
+   Addr  fn;          /* entry address of that function */
+   ULong blocks;
+   ULong max_bytes;   /* largest such block */
+   UInt  max_activations;  /* most simultaneous activations of fn seen at free */
+} Home;
+
+/* The first escaping store of a site's blocks. */
+typedef struct {
+   Bool  valid;
+   UChar cls;          /* ShClass of the escape */
+   Addr  store_ip;     /* the instruction that stored the pointer */
+   ULong time;         /* SH_(instrs) at the store */
+   HChar* target;      /* words for the destination (VG_(malloc)'d) */
+} FirstEscape;
+
+/* Size histogram in powers of two, for percentile advice. */
+#define SH_SIZE_BUCKETS 48
+
+typedef struct _Site {
+   ExeContext* ec;          /* trimmed allocation stack (hash-consed) */
+   Addr*  ips;              /* its frames, innermost first (the core keeps them opaque) */
+   UInt   n_ips;
+   ULong  first_time;       /* SH_(instrs) at its first block: stable tie-break */
+   UInt   id;               /* 1-based, in report order (set at exit) */
+   ULong  blocks, bytes, min_size, max_size;
+   ULong  classes[SH_N_CLASSES];
+   ULong  cls_bytes[SH_N_CLASSES];
+   ULong  reallocs;
+   ULong  lifetime_sum;     /* instrs, over freed blocks */
+   ULong  freed;
+   ULong  live, max_live;
+   XArray* homes;           /* of Home */
+   FirstEscape first_escape;
+   /* remove_escape: blocks that would have been eligible but for stores
+      at one code location (the first such location seen). */
+   Addr   sole_escape_ip;
+   ULong  sole_escape_blocks;
+   UChar  sole_escape_cls;
+   Int    sole_escape_depth;   /* home depth those blocks would have had */
+   Addr   sole_escape_home_fn;
+   ULong  sole_escape_max_size;
+   ULong  size_hist[SH_SIZE_BUCKETS];
+   ULong  const_size;          /* the size of every block, while all are equal */
+   Bool   varied_sizes;
+   Bool   custom;              /* from VALGRIND_MALLOCLIKE_BLOCK */
+   Int    phase;               /* phase of its first block, -1 if none */
+   /* Growth: realloc growths, and allocate-copy-free growth (a block freed
+      just after a larger one of the same site was allocated). */
+   ULong  growth_steps;
+   ULong  max_growth_chain;    /* most growth steps of one logical buffer */
+   ULong  chain_first_size, chain_last_size;  /* of that longest chain */
+   ULong  last_alloc_time;     /* most recent block of this site */
+   Addr   last_alloc_start;
+   SizeT  last_alloc_size;
+   /* Reuse: a block allocated by the same activation that already freed one
+      of this site, with no overlap (hoist_out_of_loop). */
+   ULong  last_free_serial;    /* alloc_serial of the last freed block */
+   ThreadId last_free_tid;
+   ULong  last_free_time;
+   ULong  reuse_blocks;        /* blocks that were such a reuse */
+   UInt   max_reuse_run;       /* longest run within one activation */
+   UInt   cur_reuse_run;
+   Addr   reuse_fn;            /* the allocating function of those runs */
+   /* Escaping blocks that were freed (object_pool). */
+   ULong  escaped_freed;
+   ULong  max_live_escaped;
+   ULong  live_escaped;
+} Site;
+
+/* The site of an allocation happening now in thread tid.  Also returns
+   the SP and an IP of the depth-0 function (0 when unknown). */
+Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip);
+void  SH_(sites_init)(void);
+UInt  SH_(n_sites)(void);
+Site* SH_(site_at)(UInt i);        /* unordered */
+void  SH_(site_note_home)(Site* s, Int depth, Addr fn, ULong size, UInt activations);
+Bool  SH_(is_alloc_frame_ip)(Addr ip);
+
+/*------------------------------------------------------------*/
+/*--- Heap blocks (sh_blocks.c, sh_alloc.c)                ---*/
+/*------------------------------------------------------------*/
+
+typedef struct _Block {
+   Addr   start;          /* first byte: the key of the block sets */
+   SizeT  size;           /* current requested size */
+   SizeT  max_size;       /* largest size it reached (realloc) */
+   Site*  site;
+   ULong  alloc_time;     /* SH_(instrs) */
+   ThreadId tid;          /* allocating thread */
+   Int    alloc_idx;      /* shadow index of the allocating frame; -1: untracked */
+   ULong  alloc_serial;   /* its serial */
+   Int    home_idx;       /* innermost frame enclosing every store so far (<= alloc_idx) */
+   UInt   n_reallocs;
+   UChar  escape;         /* ShEscape */
+   Bool   custom;         /* VALGRIND_MALLOCLIKE_BLOCK */
+   Bool   counted;        /* allocated while collecting */
+   UInt   growth;         /* growth steps of this logical buffer so far */
+   SizeT  chain_first;    /* size when its growth chain started */
+   /* The single code location whose stores moved it out, if only one did
+      (for remove_escape); multi marks "more than one". */
+   Addr   escape_ip;
+   Bool   escape_ip_multi;
+   UChar  escape_ip_cls;
+} Block;
+
+void   SH_(blocks_init)(void);
+Block* SH_(block_new)(Bool custom);       /* zeroed, not yet inserted */
+Bool   SH_(blocks_insert)(Block* b);      /* False: overlaps a tracked block */
+void   SH_(blocks_remove)(Block* b);      /* and frees it */
+void   SH_(blocks_detach)(Block* b);      /* remove, keep the memory (to move it) */
+void   SH_(block_discard)(Block* b);      /* free one never inserted */
+Block* SH_(block_exact)(Addr a, Bool custom);
+Block* SH_(block_containing)(Addr a);
+ULong  SH_(n_live_blocks)(void);
+void   SH_(blocks_for_each)(void (*fn)(Block*));
+/* Bounds of every block ever live: a cheap filter for candidate pointers.
+   Read by generated code. */
+extern Addr SH_(heap_lo);
+extern Addr SH_(heap_span);   /* heap_hi - heap_lo */
+
+/* Allocation events (sh_alloc.c). */
+void* SH_(malloc)              (ThreadId tid, SizeT n);
+void* SH_(builtin_new)         (ThreadId tid, SizeT n);
+void* SH_(builtin_new_aligned) (ThreadId tid, SizeT n, SizeT align);
+void* SH_(builtin_vec_new)     (ThreadId tid, SizeT n);
+void* SH_(builtin_vec_new_aligned)(ThreadId tid, SizeT n, SizeT align);
+void* SH_(memalign)            (ThreadId tid, SizeT align, SizeT n);
+void* SH_(calloc)              (ThreadId tid, SizeT m, SizeT n);
+void  SH_(free)                (ThreadId tid, void* p);
+void  SH_(builtin_delete)      (ThreadId tid, void* p);
+void  SH_(builtin_delete_aligned)(ThreadId tid, void* p, SizeT align);
+void  SH_(builtin_vec_delete)  (ThreadId tid, void* p);
+void  SH_(builtin_vec_delete_aligned)(ThreadId tid, void* p, SizeT align);
+void* SH_(realloc)             (ThreadId tid, void* p, SizeT n);
+SizeT SH_(malloc_usable_size)  (ThreadId tid, void* p);
+void  SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n);
+void  SH_(custom_free)(ThreadId tid, Addr a);
+void  SH_(custom_resize)(ThreadId tid, Addr a, SizeT old_n, SizeT new_n);
+void  SH_(finish_live_blocks)(void);
+
+extern ULong SH_(total_blocks), SH_(total_bytes);
+extern ULong SH_(live_bytes), SH_(peak_live_bytes);
+extern ULong SH_(total_classes)[SH_N_CLASSES];
+
+/*------------------------------------------------------------*/
+/*--- Escapes (sh_escape.c)                                ---*/
+/*------------------------------------------------------------*/
+
+/* Called from generated code: value v was stored at dest by the
+   instruction at ip.  The generated guard has already checked that v
+   lies within [heap_lo, heap_lo+heap_span). */
+VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip);
+/* A region was written by a dirty helper: check every aligned word. */
+VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip);
+/* Mark a block escaped (also used for the pthread_create hand-off). */
+void SH_(escape_block)(Block* b, ShClass cls, Addr ip, Addr dest);
+
+/*------------------------------------------------------------*/
+/*--- Debug-info helpers (sh_describe.c)                   ---*/
+/*------------------------------------------------------------*/
+
+/* One frame of a report stack, strings copied. */
+typedef struct {
+   HChar* fn;
+   HChar* file;    /* NULL when no debug info */
+   UInt   line;
+   HChar* obj;     /* NULL when unknown */
+} ShFrameDesc;
+
+/* Describe ip (inlined frames expanded, innermost first) into xa of
+   ShFrameDesc.  Caller frees with SH_(free_frame_descs). */
+void   SH_(describe_ip)(Addr ip, XArray* out);
+XArray* SH_(describe_site_stack)(const struct _Site* s);
+void   SH_(free_frame_descs)(XArray* xa);
+/* Function name at a code address, copied into buf. */
+void   SH_(fn_name)(Addr ip, HChar* buf, Int n);
+/* "fn (file:line)" for a code address, into buf. */
+void   SH_(code_loc)(Addr ip, HChar* buf, Int n);
+/* Words for a store destination that is not a stack (global, TLS, mmap). */
+HChar* SH_(describe_data_addr)(Addr a);
+/* Print a stack trace of the current thread (warnings). */
+void   SH_(pp_current_stack)(ThreadId tid);
+HChar* SH_(strdup)(const HChar* cc, const HChar* s);
+
+/*------------------------------------------------------------*/
+/*--- Client requests (sh_clientreq.c)                     ---*/
+/*------------------------------------------------------------*/
+
+Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret);
+/* Write the reports now (SH_DUMP_REPORT), numbered files. */
+void SH_(dump_report)(const HChar* label);
+
+/* Program phases named with SH_SET_PHASE (sh_sites.c). */
+typedef struct {
+   HChar* name;
+   ULong  blocks, bytes;    /* allocated while it was the current phase */
+} Phase;
+extern Int SH_(cur_phase);  /* index, -1 before the first SH_SET_PHASE */
+void   SH_(set_phase)(HChar* name);   /* takes ownership */
+UInt   SH_(n_phases)(void);
+Phase* SH_(phase_at)(UInt i);
+
+/*------------------------------------------------------------*/
+/*--- Advice (sh_advice.c)                                 ---*/
+/*------------------------------------------------------------*/
+
+typedef enum {
+   SH_SUG_USE_STACK = 0, SH_SUG_CALLER_OWNED, SH_SUG_BOUNDED_BUFFER,
+   SH_SUG_RESERVE, SH_SUG_HOIST, SH_SUG_POOL, SH_SUG_REMOVE_ESCAPE,
+   SH_N_SUG_KINDS
+} ShSugKind;
+extern const HChar* const SH_(sug_kind_name)[SH_N_SUG_KINDS];
+
+typedef struct {
+   ShSugKind kind;
+   Site*  site;
+   HChar* text;          /* one sentence, VG_(malloc)'d */
+   ULong  saved_calls;
+   ULong  saved_bytes;
+   ULong  stack_cost;
+   const HChar* difficulty;   /* "easy" | "medium" | "hard" */
+} Suggestion;
+
+typedef enum { SH_SEV_LOW = 0, SH_SEV_MEDIUM, SH_SEV_HIGH, SH_SEV_CRITICAL } ShSeverity;
+extern const HChar* const SH_(severity_name)[4];
+ShSeverity SH_(severity_of)(const Site* s);
+
+/* Build suggestions for all sites; result is an XArray of Suggestion,
+   ordered by saving. */
+XArray* SH_(make_suggestions)(Site** sorted, UInt n);
+void    SH_(free_suggestions)(XArray* sugs);
+ULong   SH_(site_calls_saved)(const Site* s, XArray* sugs);
+
+/*------------------------------------------------------------*/
+/*--- Reports (sh_report_text.c, sh_report_json.c)         ---*/
+/*------------------------------------------------------------*/
+
+/* Everything a report needs, computed once at exit (or at a dump). */
+typedef struct {
+   Site**  sites;        /* sorted, ids assigned */
+   UInt    n_sites;
+   XArray* suggestions;
+   ULong   eligible_blocks, eligible_bytes;
+   ULong   frames_pushed;
+   Int     max_stack_depth;
+   ULong   max_stack_bytes;
+   const HChar* label;   /* dump label, NULL at exit */
+} Report;
+
+void SH_(build_report)(Report* r, const HChar* label);
+void SH_(free_report)(Report* r);
+ULong SH_(site_eligible_blocks)(const Site* s);
+ULong SH_(site_eligible_bytes)(const Site* s);
+void SH_(write_text_report)(const Report* r);
+/* Returns False (after saying why on the log) when the file can't be written. */
+Bool SH_(write_json_report)(const Report* r, const HChar* path);
+/* Threshold checks; returns True when one was crossed (warnings printed). */
+Bool SH_(check_thresholds)(const Report* r);
+
+/*------------------------------------------------------------*/
+/*--- Instrumentation (sh_instrument.c)                    ---*/
+/*------------------------------------------------------------*/
+
+#include "pub_tool_tooliface.h"
+
+IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
+                      const VexGuestLayout* layout, const VexGuestExtents* vge,
+                      const VexArchInfo* archinfo_host, IRType gWordTy, IRType hWordTy);
+
+#endif /* SH_GLOBAL_H */

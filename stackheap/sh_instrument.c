@@ -1,0 +1,272 @@
+/*--------------------------------------------------------------------*/
+/*--- stackheap: VEX IR instrumentation.           sh_instrument.c ---*/
+/*--------------------------------------------------------------------*/
+
+/* What is added to each superblock:
+   - an inline guest-instruction counter (the time base), bumped before
+     every side exit and at the end;
+   - at a call, SH_(on_call)(SP after the call, target); at a return,
+     SH_(on_return)(SP after it);
+   - at the entry of main or of a thread start routine, SH_(on_root_entry);
+   - after every store that could carry a pointer, SH_(on_store), guarded
+     by an inline range test against the heap's bounds so that the helper
+     runs only for values that may point into a block.  Vector stores are
+     checked lane by lane; narrower stores check the aligned word they
+     complete, which catches pointers copied a byte at a time (rep movsb);
+     CAS and store-conditional only when they succeed; dirty helpers that
+     write memory have their whole region scanned. */
+
+#include "pub_tool_debuginfo.h"
+#include "pub_tool_machine.h"
+#include "pub_tool_tooliface.h"
+#include "sh_global.h"
+
+typedef struct {
+   IRSB* sb;
+   IRTemp heap_lo;      /* loaded once per superblock, on first use */
+   IRTemp heap_span;
+   Addr   ip;           /* guest address of the current instruction */
+} Ctx;
+
+static IRExpr* mk_u64(ULong v) { return IRExpr_Const(IRConst_U64(v)); }
+
+static IRTemp assign(Ctx* c, IRType ty, IRExpr* e)
+{
+   IRTemp t = newIRTemp(c->sb->tyenv, ty);
+   addStmtToIRSB(c->sb, IRStmt_WrTmp(t, e));
+   return t;
+}
+
+static IRExpr* atom(Ctx* c, IRType ty, IRExpr* e)
+{
+   if (e->tag == Iex_RdTmp || e->tag == Iex_Const) return e;
+   return IRExpr_RdTmp(assign(c, ty, e));
+}
+
+/* The heap bounds change only in allocator calls, which end superblocks
+   (client requests), so one load per superblock is enough.  They are read
+   from memory, never baked in: translations outlive the values. */
+static void load_bounds(Ctx* c)
+{
+   if (c->heap_lo != IRTemp_INVALID) return;
+   c->heap_lo = assign(c, Ity_I64,
+                       IRExpr_Load(Iend_LE, Ity_I64, mk_u64((ULong)(HWord)&SH_(heap_lo))));
+   c->heap_span = assign(c, Ity_I64,
+                         IRExpr_Load(Iend_LE, Ity_I64, mk_u64((ULong)(HWord)&SH_(heap_span))));
+}
+
+/* (v - heap_lo) <u heap_span, as an Ity_I1 temp. */
+static IRExpr* in_heap(Ctx* c, IRExpr* v)
+{
+   IRTemp d;
+   load_bounds(c);
+   d = assign(c, Ity_I64, IRExpr_Binop(Iop_Sub64, v, IRExpr_RdTmp(c->heap_lo)));
+   return IRExpr_RdTmp(assign(c, Ity_I1,
+            IRExpr_Binop(Iop_CmpLT64U, IRExpr_RdTmp(d), IRExpr_RdTmp(c->heap_span))));
+}
+
+static IRExpr* and1(Ctx* c, IRExpr* a, IRExpr* b)
+{
+   if (a == NULL) return b;
+   return IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_And1, a, b)));
+}
+
+static void call_on_store(Ctx* c, IRExpr* addr, IRExpr* value, IRExpr* guard)
+{
+   IRDirty* di = unsafeIRDirty_0_N(3, "sh_on_store",
+                                   VG_(fnptr_to_fnentry)(SH_(on_store)),
+                                   mkIRExprVec_3(addr, value, mk_u64(c->ip)));
+   di->guard = guard;
+   addStmtToIRSB(c->sb, IRStmt_Dirty(di));
+}
+
+/* A 64-bit value v stored at addr (+off), under an optional guard. */
+static void check_word(Ctx* c, IRExpr* addr, Int off, IRExpr* v, IRExpr* guard)
+{
+   IRExpr* a = addr;
+   v = atom(c, Ity_I64, v);
+   if (off != 0)
+      a = IRExpr_RdTmp(assign(c, Ity_I64, IRExpr_Binop(Iop_Add64, addr, mk_u64(off))));
+   call_on_store(c, a, v, and1(c, guard, in_heap(c, v)));
+}
+
+/* A store narrower than a word: when it ends on a word boundary it may
+   have completed a pointer written piecewise; check that aligned word.
+   The word holding the last byte stored is always mapped, so the load is
+   safe even when the guard is false. */
+static void check_completed_word(Ctx* c, IRExpr* addr, Int size, IRExpr* guard)
+{
+   IRTemp end = assign(c, Ity_I64, IRExpr_Binop(Iop_Add64, addr, mk_u64(size)));
+   IRTemp last = assign(c, Ity_I64, IRExpr_Binop(Iop_Sub64, IRExpr_RdTmp(end), mk_u64(1)));
+   IRTemp word = assign(c, Ity_I64, IRExpr_Binop(Iop_And64, IRExpr_RdTmp(last),
+                                                 mk_u64(~7ULL)));
+   IRTemp low = assign(c, Ity_I64, IRExpr_Binop(Iop_And64, IRExpr_RdTmp(end), mk_u64(7)));
+   IRExpr* ends = IRExpr_RdTmp(assign(c, Ity_I1,
+                     IRExpr_Binop(Iop_CmpEQ64, IRExpr_RdTmp(low), mk_u64(0))));
+   IRTemp v = assign(c, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, IRExpr_RdTmp(word)));
+   IRExpr* g = and1(c, and1(c, guard, ends), in_heap(c, IRExpr_RdTmp(v)));
+   call_on_store(c, IRExpr_RdTmp(word), IRExpr_RdTmp(v), g);
+}
+
+static void check_store(Ctx* c, IRExpr* addr, IRExpr* data, IRExpr* guard)
+{
+   IRType ty = typeOfIRExpr(c->sb->tyenv, data);
+   switch (ty) {
+   case Ity_I64:
+      check_word(c, addr, 0, data, guard);
+      break;
+   case Ity_V128:
+      check_word(c, addr, 0, IRExpr_Unop(Iop_V128to64, data), guard);
+      check_word(c, addr, 8, IRExpr_Unop(Iop_V128HIto64, data), guard);
+      break;
+   case Ity_V256:
+      check_word(c, addr, 0,  IRExpr_Unop(Iop_V256to64_0, data), guard);
+      check_word(c, addr, 8,  IRExpr_Unop(Iop_V256to64_1, data), guard);
+      check_word(c, addr, 16, IRExpr_Unop(Iop_V256to64_2, data), guard);
+      check_word(c, addr, 24, IRExpr_Unop(Iop_V256to64_3, data), guard);
+      break;
+   case Ity_I8:  check_completed_word(c, addr, 1, guard); break;
+   case Ity_I16: check_completed_word(c, addr, 2, guard); break;
+   case Ity_I32: check_completed_word(c, addr, 4, guard); break;
+   default:
+      break;   /* floats and 128-bit integers do not carry pointers here */
+   }
+}
+
+static void check_cas(Ctx* c, IRCAS* cas)
+{
+   IRType ty = typeOfIRExpr(c->sb->tyenv, cas->dataLo);
+   IRExpr* ok;
+   if (ty != Ity_I64) return;
+   ok = IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_CmpEQ64,
+                                IRExpr_RdTmp(cas->oldLo), cas->expdLo)));
+   if (cas->dataHi != NULL) {
+      IRExpr* okhi = IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_CmpEQ64,
+                                IRExpr_RdTmp(cas->oldHi), cas->expdHi)));
+      ok = and1(c, ok, okhi);
+      check_word(c, cas->addr, 8, cas->dataHi, ok);
+   }
+   check_word(c, cas->addr, 0, cas->dataLo, ok);
+}
+
+static void check_dirty_writes(Ctx* c, IRDirty* d)
+{
+   IRDirty* di;
+   if (d->mFx != Ifx_Write && d->mFx != Ifx_Modify) return;
+   if (d->mAddr == NULL || d->mSize < 8) return;
+   di = unsafeIRDirty_0_N(3, "sh_on_store_region",
+                          VG_(fnptr_to_fnentry)(SH_(on_store_region)),
+                          mkIRExprVec_3(d->mAddr, mk_u64(d->mSize), mk_u64(c->ip)));
+   di->guard = d->guard;
+   addStmtToIRSB(c->sb, IRStmt_Dirty(di));
+}
+
+static void add_instr_count(Ctx* c, ULong n)
+{
+   IRTemp old, sum;
+   IRExpr* where = mk_u64((ULong)(HWord)&SH_(instrs));
+   if (n == 0) return;
+   old = assign(c, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, where));
+   sum = assign(c, Ity_I64, IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(old), mk_u64(n)));
+   addStmtToIRSB(c->sb, IRStmt_Store(Iend_LE, where, IRExpr_RdTmp(sum)));
+}
+
+static Bool is_root_entry(Addr a)
+{
+   const HChar* name;
+   if (SH_(is_root_fn)(a)) return True;
+   return VG_(get_fnname_if_entry)(VG_(current_DiEpoch)(), a, &name)
+          && VG_(strcmp)(name, "main") == 0;
+}
+
+static void add_frame_events(Ctx* c, const VexGuestLayout* layout, IRJumpKind jk,
+                             IRExpr* next)
+{
+   IRTemp sp;
+   IRDirty* di;
+   if (jk != Ijk_Call && jk != Ijk_Ret) return;
+   sp = assign(c, Ity_I64, IRExpr_Get(layout->offset_SP, Ity_I64));
+   if (jk == Ijk_Call)
+      di = unsafeIRDirty_0_N(3, "sh_on_call", VG_(fnptr_to_fnentry)(SH_(on_call)),
+                             mkIRExprVec_3(IRExpr_RdTmp(sp), next, mk_u64(c->ip)));
+   else
+      di = unsafeIRDirty_0_N(1, "sh_on_return", VG_(fnptr_to_fnentry)(SH_(on_return)),
+                             mkIRExprVec_1(IRExpr_RdTmp(sp)));
+   addStmtToIRSB(c->sb, IRStmt_Dirty(di));
+}
+
+IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
+                      const VexGuestLayout* layout, const VexGuestExtents* vge,
+                      const VexArchInfo* archinfo_host, IRType gWordTy, IRType hWordTy)
+{
+   Ctx c;
+   Int i;
+   ULong seen = 0, counted = 0;
+   Bool first_mark = True;
+
+   tl_assert(gWordTy == Ity_I64);
+   c.sb = deepCopyIRSBExceptStmts(sbIn);
+   c.heap_lo = c.heap_span = IRTemp_INVALID;
+   c.ip = 0;
+
+   /* The preamble (self-checks) stays untouched, before everything. */
+   for (i = 0; i < sbIn->stmts_used && sbIn->stmts[i]->tag != Ist_IMark; i++)
+      addStmtToIRSB(c.sb, sbIn->stmts[i]);
+
+   for (; i < sbIn->stmts_used; i++) {
+      IRStmt* st = sbIn->stmts[i];
+      if (st == NULL) continue;
+      switch (st->tag) {
+      case Ist_IMark:
+         c.ip = st->Ist.IMark.addr;
+         seen++;
+         addStmtToIRSB(c.sb, st);
+         if (first_mark) {
+            first_mark = False;
+            if (is_root_entry(c.ip)) {
+               IRDirty* di = unsafeIRDirty_0_N(1, "sh_on_root_entry",
+                                VG_(fnptr_to_fnentry)(SH_(on_root_entry)),
+                                mkIRExprVec_1(mk_u64(c.ip)));
+               addStmtToIRSB(c.sb, IRStmt_Dirty(di));
+            }
+         }
+         break;
+      case Ist_Exit:
+         add_instr_count(&c, seen - counted);
+         counted = seen;
+         addStmtToIRSB(c.sb, st);
+         break;
+      case Ist_Store:
+         addStmtToIRSB(c.sb, st);
+         check_store(&c, st->Ist.Store.addr, st->Ist.Store.data, NULL);
+         break;
+      case Ist_StoreG: {
+         IRStoreG* sg = st->Ist.StoreG.details;
+         addStmtToIRSB(c.sb, st);
+         check_store(&c, sg->addr, sg->data, sg->guard);
+         break;
+      }
+      case Ist_CAS:
+         addStmtToIRSB(c.sb, st);
+         check_cas(&c, st->Ist.CAS.details);
+         break;
+      case Ist_LLSC:
+         addStmtToIRSB(c.sb, st);
+         if (st->Ist.LLSC.storedata != NULL
+             && typeOfIRExpr(c.sb->tyenv, st->Ist.LLSC.storedata) == Ity_I64)
+            check_word(&c, st->Ist.LLSC.addr, 0, st->Ist.LLSC.storedata,
+                       IRExpr_RdTmp(st->Ist.LLSC.result));
+         break;
+      case Ist_Dirty:
+         addStmtToIRSB(c.sb, st);
+         check_dirty_writes(&c, st->Ist.Dirty.details);
+         break;
+      default:
+         addStmtToIRSB(c.sb, st);
+         break;
+      }
+   }
+   add_instr_count(&c, seen - counted);
+   add_frame_events(&c, layout, sbIn->jumpkind, sbIn->next);
+   return c.sb;
+}

@@ -1,0 +1,194 @@
+/*--------------------------------------------------------------------*/
+/*--- stackheap: which heap blocks could have lived on the stack.  ---*/
+/*--- sh_main.c: start-up, wiring and exit.                         ---*/
+/*--------------------------------------------------------------------*/
+
+/*
+   stackheap shadows every stack frame and every heap block of the
+   program.  A block "could have lived on the stack" when it was freed
+   while a frame of its allocation stack was still active, and its
+   address was never stored anywhere that outlives that frame (globals,
+   other heap blocks, other threads).  The files, by responsibility:
+
+     sh_options.c     command-line options
+     sh_threads.c     per-thread state          sh_frames.c   shadow stacks
+     sh_blocks.c      live-block table           sh_alloc.c    allocation events, verdicts
+     sh_sites.c       allocation sites, phases   sh_escape.c   pointer escapes
+     sh_instrument.c  VEX IR instrumentation     sh_clientreq.c client requests
+     sh_describe.c    debug-info names           sh_advice.c   severities, suggestions
+     sh_report_text.c the log report             sh_report_json.c the JSON report
+     sh_preload.c     code preloaded into the program (pthread_create wrapper)
+*/
+
+#include "pub_tool_libcproc.h"
+#include "pub_tool_machine.h"
+#include "pub_tool_options.h"
+#include "pub_tool_replacemalloc.h"
+#include "pub_tool_threadstate.h"
+#include "pub_tool_tooliface.h"
+#include "sh_global.h"
+
+ULong SH_(instrs) = 0;
+Bool  SH_(collecting) = True;
+ULong SH_(n_untracked_stack_switches) = 0;
+
+static void sh_post_clo_init(void)
+{
+   SH_(collecting) = SH_(clo_collect_atstart);
+}
+
+static void sh_thread_created(ThreadId parent, ThreadId child)
+{
+   SH_(thread_created)(parent, child);
+}
+
+static void sh_first_insn(ThreadId tid)
+{
+   SH_(thread_first_insn)(tid);
+}
+
+static void sh_thread_exit(ThreadId tid)
+{
+   SH_(thread_exited)(tid);
+}
+
+static void sh_signal_delivered(ThreadId tid, Int sig, Bool alt)
+{
+   SH_(signal_delivered)(tid, sig, alt);
+}
+
+static void sh_signal_returned(ThreadId tid, Int sig)
+{
+   SH_(signal_returned)(tid, sig);
+}
+
+static Bool sh_client_request(ThreadId tid, UWord* arg, UWord* ret)
+{
+   return SH_(handle_client_request)(tid, arg, ret);
+}
+
+/* "FILE.json" -> "FILE.N.json"; other names get ".N" appended. */
+static HChar* numbered_name(const HChar* path, UInt n)
+{
+   Int len = VG_(strlen)(path);
+   HChar* out = VG_(malloc)("sh.dumpname", len + 16);
+   if (len > 5 && VG_(strcmp)(path + len - 5, ".json") == 0)
+      VG_(sprintf)(out, "%.*s.%u.json", len - 5, path, n);
+   else
+      VG_(sprintf)(out, "%s.%u", path, n);
+   return out;
+}
+
+static void write_reports(const Report* r, const HChar* json_path)
+{
+   if (VG_(clo_verbosity) > 0)
+      SH_(write_text_report)(r);
+   if (json_path != NULL)
+      SH_(write_json_report)(r, json_path);
+}
+
+static HChar* json_path_now(void)
+{
+   if (VG_(strcmp)(SH_(clo_json_out_file), "none") == 0) return NULL;
+   return VG_(expand_file_name)("--json-out-file", SH_(clo_json_out_file));
+}
+
+/* A dump counts the blocks still live as if the program ended here: they
+   are never_freed in that report, and live again afterwards. */
+static void count_live(Block* b)
+{
+   if (!b->counted || b->site == NULL) return;
+   {
+      ShClass c = b->escape == SH_ESC_GLOBAL ? SH_CLASS_GLOBAL
+                : b->escape == SH_ESC_THREAD ? SH_CLASS_THREAD
+                : b->escape == SH_ESC_HEAP   ? SH_CLASS_HEAP
+                : SH_CLASS_NEVER_FREED;
+      b->site->classes[c]++;
+      SH_(total_classes)[c]++;
+   }
+}
+
+static void uncount_live(Block* b)
+{
+   if (!b->counted || b->site == NULL) return;
+   {
+      ShClass c = b->escape == SH_ESC_GLOBAL ? SH_CLASS_GLOBAL
+                : b->escape == SH_ESC_THREAD ? SH_CLASS_THREAD
+                : b->escape == SH_ESC_HEAP   ? SH_CLASS_HEAP
+                : SH_CLASS_NEVER_FREED;
+      b->site->classes[c]--;
+      SH_(total_classes)[c]--;
+   }
+}
+
+static UInt n_dumps = 0;
+
+void SH_(dump_report)(const HChar* label)
+{
+   Report r;
+   HChar* base = json_path_now();
+   HChar* path = base ? numbered_name(base, ++n_dumps) : NULL;
+   if (base == NULL) n_dumps++;
+   SH_(blocks_for_each)(count_live);
+   SH_(build_report)(&r, label);
+   write_reports(&r, path);
+   SH_(free_report)(&r);
+   SH_(blocks_for_each)(uncount_live);
+   if (path) VG_(free)(path);
+   if (base) VG_(free)(base);
+}
+
+static void sh_fini(Int exitcode)
+{
+   Report r;
+   HChar* path;
+   Bool crossed;
+   SH_(finish_live_blocks)();
+   path = json_path_now();
+   SH_(build_report)(&r, NULL);
+   write_reports(&r, path);
+   crossed = SH_(check_thresholds)(&r);
+   SH_(free_report)(&r);
+   if (path) VG_(free)(path);
+   if (crossed && VG_(clo_error_exitcode) > 0)
+      VG_(exit)(VG_(clo_error_exitcode));
+}
+
+static void sh_pre_clo_init(void)
+{
+   VG_(details_name)            ("stackheap");
+   VG_(details_version)         (SH_VERSION);
+   VG_(details_description)     ("which heap blocks could have lived on the stack");
+   VG_(details_copyright_author)("Copyright (C) 2026, the stackheap developers.");
+   VG_(details_bug_reports_to)  ("the stackheap issue tracker");
+   VG_(details_avg_translation_sizeB)(600);
+
+   VG_(basic_tool_funcs)(sh_post_clo_init, SH_(instrument), sh_fini);
+
+   VG_(needs_command_line_options)(SH_(process_cmd_line_option),
+                                   SH_(print_usage), SH_(print_debug_usage));
+   VG_(needs_client_requests)(sh_client_request);
+   VG_(needs_malloc_replacement)(SH_(malloc), SH_(builtin_new),
+                                 SH_(builtin_new_aligned), SH_(builtin_vec_new),
+                                 SH_(builtin_vec_new_aligned), SH_(memalign),
+                                 SH_(calloc), SH_(free), SH_(builtin_delete),
+                                 SH_(builtin_delete_aligned), SH_(builtin_vec_delete),
+                                 SH_(builtin_vec_delete_aligned), SH_(realloc),
+                                 SH_(malloc_usable_size), 0);
+
+   VG_(track_pre_thread_ll_create)(sh_thread_created);
+   VG_(track_pre_thread_first_insn)(sh_first_insn);
+   VG_(track_pre_thread_ll_exit)(sh_thread_exit);
+   VG_(track_pre_deliver_signal)(sh_signal_delivered);
+   VG_(track_post_deliver_signal)(sh_signal_returned);
+
+   /* With chasing, VEX follows direct calls into the callee and the call
+      disappears from the IR; frames need every call. */
+   VG_(clo_vex_control).guest_chase = False;
+
+   SH_(threads_init)();
+   SH_(blocks_init)();
+   SH_(sites_init)();
+}
+
+VG_DETERMINE_INTERFACE_VERSION(sh_pre_clo_init)

@@ -1,0 +1,36 @@
+/*--------------------------------------------------------------------*/
+/*--- stackheap: code preloaded into the program.     sh_preload.c ---*/
+/*--------------------------------------------------------------------*/
+
+/* Linked into vgpreload_stackheap-amd64-linux.so beside the core's malloc
+   replacements.  It wraps pthread_create so the tool learns each thread's
+   start routine (frames above it are never homes) and the argument handed
+   over (a hand-off to the new thread, not an escape to a global). */
+
+#include "pub_tool_basics.h"
+#include "pub_tool_redir.h"
+#include "valgrind.h"
+#include "stackheap.h"
+
+typedef void* (*sh_start_fn)(void*);
+
+#define SH_WRAP_PTHREAD_CREATE(soname)                                        \
+   int I_WRAP_SONAME_FNNAME_ZU(soname, pthreadZucreateZAZa)                  \
+          (void* thread, void* attr, sh_start_fn fn, void* arg);             \
+   int I_WRAP_SONAME_FNNAME_ZU(soname, pthreadZucreateZAZa)                  \
+          (void* thread, void* attr, sh_start_fn fn, void* arg)              \
+   {                                                                          \
+      OrigFn orig;                                                            \
+      int ret;                                                                \
+      VALGRIND_GET_ORIG_FN(orig);                                             \
+      VALGRIND_DO_CLIENT_REQUEST_STMT(SH_USERREQ__THREAD_HANDOFF,            \
+                                      fn, arg, 0, 0, 0);                      \
+      CALL_FN_W_WWWW(ret, orig, thread, attr, fn, arg);                       \
+      VALGRIND_DO_CLIENT_REQUEST_STMT(SH_USERREQ__THREAD_HANDOFF_DONE,       \
+                                      0, 0, 0, 0, 0);                         \
+      return ret;                                                             \
+   }
+
+/* glibc >= 2.34 has it in libc; older ones in libpthread. */
+SH_WRAP_PTHREAD_CREATE(VG_Z_LIBC_SONAME)
+SH_WRAP_PTHREAD_CREATE(libpthreadZdsoZd0)

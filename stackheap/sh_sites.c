@@ -1,0 +1,175 @@
+/*--------------------------------------------------------------------*/
+/*--- stackheap: allocation sites.                     sh_sites.c  ---*/
+/*--------------------------------------------------------------------*/
+
+/* A site is the allocation call stack with the allocator's own frames
+   (and --alloc-fn wrappers) removed, cut to --depth frames.  ExeContexts
+   are hash-consed by the core, so one ExeContext is one site. */
+
+#include "pub_tool_debuginfo.h"
+#include "pub_tool_hashtable.h"
+#include "pub_tool_stacktrace.h"
+#include "pub_tool_threadstate.h"
+#include "sh_global.h"
+
+typedef struct _SiteNode {
+   struct _SiteNode* next;
+   UWord  key;          /* the ExeContext* */
+   Site*  site;
+} SiteNode;
+
+/* Cached answer to "is this IP in an allocator frame to be trimmed". */
+typedef struct _IpNode {
+   struct _IpNode* next;
+   UWord  key;          /* the IP */
+   Bool   trim;         /* an allocator frame: removed from the top */
+   Bool   below_main;   /* libc start-up code: the stack ends before it */
+} IpNode;
+
+static VgHashTable* site_table;
+static VgHashTable* ip_table;
+static XArray* all_sites;   /* of Site*, in creation order */
+
+void SH_(sites_init)(void)
+{
+   site_table = VG_(HT_construct)("sh.sites");
+   ip_table   = VG_(HT_construct)("sh.ips");
+   all_sites  = VG_(newXA)(VG_(malloc), "sh.sites.xa", VG_(free), sizeof(Site*));
+}
+
+UInt  SH_(n_sites)(void) { return VG_(sizeXA)(all_sites); }
+Site* SH_(site_at)(UInt i) { return *(Site**)VG_(indexXA)(all_sites, i); }
+
+/* Our preload (the malloc replacements) and --alloc-fn functions. */
+static Bool decide_trim(Addr ip)
+{
+   DiEpoch ep = VG_(current_DiEpoch)();
+   const HChar* name;
+   if (VG_(get_objname)(ep, ip, &name) && VG_(strstr)(name, "vgpreload_stackheap") != NULL)
+      return True;
+   if (SH_(n_alloc_fns)() > 0 && VG_(get_fnname)(ep, ip, &name))
+      return SH_(is_alloc_fn_name)(name);
+   return False;
+}
+
+static IpNode* ip_info(Addr ip)
+{
+   IpNode* n = VG_(HT_lookup)(ip_table, ip);
+   if (n == NULL) {
+      n = VG_(malloc)("sh.ipnode", sizeof(IpNode));
+      n->key = ip;
+      n->trim = decide_trim(ip);
+      n->below_main = VG_(get_fnname_kind_from_IP)(VG_(current_DiEpoch)(), ip)
+                      == Vg_FnNameBelowMain;
+      VG_(HT_add_node)(ip_table, n);
+   }
+   return n;
+}
+
+Bool SH_(is_alloc_frame_ip)(Addr ip)
+{
+   return ip_info(ip)->trim;
+}
+
+#define SH_MAX_UNWIND 96
+
+Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip)
+{
+   Addr ips[SH_MAX_UNWIND], sps[SH_MAX_UNWIND];
+   UInt n, skip = 0, keep;
+   ExeContext* ec;
+   SiteNode* node;
+   Site* s;
+
+   n = VG_(get_StackTrace)(tid, ips, SH_MAX_UNWIND, sps, NULL, 0);
+   while (skip < n && SH_(is_alloc_frame_ip)(ips[skip]))
+      skip++;
+   if (skip == n) {
+      /* Everything was an allocator frame: keep the outermost one. */
+      skip = n > 0 ? n - 1 : 0;
+   }
+   *depth0_sp = n > 0 ? sps[skip] : 0;
+   *depth0_ip = n > 0 ? ips[skip] : 0;
+   keep = n - skip;
+   if (keep > (UInt)SH_(clo_depth)) keep = SH_(clo_depth);
+   /* Frames below main are start-up code, the same for every site. */
+   {
+      UInt k;
+      for (k = 1; k < keep; k++)
+         if (ip_info(ips[skip + k])->below_main) { keep = k; break; }
+   }
+   if (keep == 0) { ips[0] = 0; keep = 1; skip = 0; }
+   ec = VG_(make_ExeContext_from_StackTrace)(ips + skip, keep);
+
+   node = VG_(HT_lookup)(site_table, (UWord)ec);
+   if (LIKELY(node != NULL))
+      return node->site;
+
+   s = VG_(calloc)("sh.site", 1, sizeof(Site));
+   s->ec = ec;
+   s->n_ips = keep;
+   s->ips = VG_(malloc)("sh.site.ips", keep * sizeof(Addr));
+   VG_(memcpy)(s->ips, ips + skip, keep * sizeof(Addr));
+   s->first_time = SH_(instrs);
+   s->min_size = ~0ULL;
+   s->phase = SH_(cur_phase);
+   s->homes = VG_(newXA)(VG_(malloc), "sh.homes", VG_(free), sizeof(Home));
+   node = VG_(malloc)("sh.sitenode", sizeof(SiteNode));
+   node->key = (UWord)ec;
+   node->site = s;
+   VG_(HT_add_node)(site_table, node);
+   VG_(addToXA)(all_sites, &s);
+   return s;
+}
+
+void SH_(site_note_home)(Site* s, Int depth, Addr fn, ULong size, UInt activations)
+{
+   Word i, n = VG_(sizeXA)(s->homes);
+   Home* h;
+   for (i = 0; i < n; i++) {
+      h = VG_(indexXA)(s->homes, i);
+      if (h->depth == depth && h->fn == fn) goto found;
+   }
+   {
+      Home fresh;
+      VG_(memset)(&fresh, 0, sizeof(fresh));
+      fresh.depth = depth;
+      fresh.fn = fn;
+      VG_(addToXA)(s->homes, &fresh);
+      h = VG_(indexXA)(s->homes, n);
+   }
+  found:
+   h->blocks++;
+   if (size > h->max_bytes) h->max_bytes = size;
+   if (activations > h->max_activations) h->max_activations = activations;
+}
+
+/*------------------------------------------------------------*/
+/*--- Phases                                               ---*/
+/*------------------------------------------------------------*/
+
+Int SH_(cur_phase) = -1;
+static XArray* phases = NULL;   /* of Phase */
+
+void SH_(set_phase)(HChar* name)
+{
+   Word i;
+   Phase p;
+   if (phases == NULL)
+      phases = VG_(newXA)(VG_(malloc), "sh.phases", VG_(free), sizeof(Phase));
+   for (i = 0; i < VG_(sizeXA)(phases); i++) {
+      Phase* q = VG_(indexXA)(phases, i);
+      if (VG_(strcmp)(q->name, name) == 0) {
+         SH_(cur_phase) = i;
+         VG_(free)(name);
+         return;
+      }
+   }
+   p.name = name;
+   p.blocks = p.bytes = 0;
+   VG_(addToXA)(phases, &p);
+   SH_(cur_phase) = VG_(sizeXA)(phases) - 1;
+}
+
+UInt SH_(n_phases)(void) { return phases ? VG_(sizeXA)(phases) : 0; }
+Phase* SH_(phase_at)(UInt i) { return VG_(indexXA)(phases, i); }

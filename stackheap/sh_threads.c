@@ -1,0 +1,96 @@
+/*--------------------------------------------------------------------*/
+/*--- stackheap: per-thread state and its lifecycle. sh_threads.c  ---*/
+/*--------------------------------------------------------------------*/
+
+#include "pub_tool_machine.h"
+#include "pub_tool_threadstate.h"
+#include "sh_global.h"
+
+/* Indexed by ThreadId; entries are created on first use and kept after
+   the thread exits (their statistics go into the report). */
+static ThreadState** threads = NULL;
+static UInt n_threads_alloc = 0;
+static ThreadId max_tid_seen = 0;
+
+void SH_(threads_init)(void)
+{
+   n_threads_alloc = VG_N_THREADS + 1;
+   threads = VG_(calloc)("sh.threads", n_threads_alloc, sizeof(ThreadState*));
+}
+
+ThreadId SH_(max_tid)(void) { return max_tid_seen; }
+
+ThreadState* SH_(thread_if_any)(ThreadId tid)
+{
+   if (tid >= n_threads_alloc) return NULL;
+   return threads[tid];
+}
+
+/* The stack's extent as the core knows it; refined at the first insn. */
+static void set_stack_bounds(ThreadState* ts)
+{
+   Addr  max  = VG_(thread_get_stack_max)(ts->tid);
+   SizeT size = VG_(thread_get_stack_size)(ts->tid);
+   if (max != 0) {
+      ts->stack_top   = max;
+      ts->stack_limit = (size != 0 && size < max) ? max - size : 0;
+   }
+}
+
+ThreadState* SH_(thread)(ThreadId tid)
+{
+   ThreadState* ts;
+   tl_assert(tid > 0 && tid < n_threads_alloc);
+   ts = threads[tid];
+   if (LIKELY(ts != NULL)) return ts;
+   ts = VG_(calloc)("sh.thread", 1, sizeof(ThreadState));
+   ts->tid = tid;
+   ts->live = True;
+   ts->capacity = 256;
+   ts->frames = VG_(malloc)("sh.frames", ts->capacity * sizeof(Frame));
+   ts->root_idx = -1;
+   ts->next_serial = 1;
+   set_stack_bounds(ts);
+   threads[tid] = ts;
+   if (tid > max_tid_seen) max_tid_seen = tid;
+   return ts;
+}
+
+void SH_(thread_created)(ThreadId parent, ThreadId child)
+{
+   ThreadState* ts;
+   /* A recycled ThreadId starts afresh; the old statistics were merged
+      into the totals when it exited. */
+   if (child < n_threads_alloc && threads[child] != NULL) {
+      ts = threads[child];
+      ts->depth = 0; ts->n_nonnormal = 0; ts->root_idx = -1;
+      ts->live = True; ts->on_altstack = False; ts->handoff_value = 0;
+      set_stack_bounds(ts);
+   }
+   ts = SH_(thread)(child);
+   ts->creator = parent;
+}
+
+/* The starting stack pointer: above it lie the thread's descriptor and TLS
+   (or, for the main thread, argv and the environment): not stack. */
+void SH_(thread_first_insn)(ThreadId tid)
+{
+   ThreadState* ts = SH_(thread)(tid);
+   Addr sp = VG_(get_SP)(tid);
+   set_stack_bounds(ts);
+   if (sp != 0 && (ts->stack_top == 0 || sp <= ts->stack_top)) {
+      ts->stack_top = sp;
+      if (ts->stack_limit == 0 || ts->stack_limit >= sp)
+         ts->stack_limit = sp - 8 * 1024 * 1024;
+   }
+}
+
+void SH_(thread_exited)(ThreadId tid)
+{
+   ThreadState* ts = SH_(thread_if_any)(tid);
+   if (ts == NULL) return;
+   ts->live = False;
+   ts->depth = 0;
+   ts->n_nonnormal = 0;
+   ts->root_idx = -1;
+}
