@@ -2,6 +2,14 @@
 /*--- stackheap: severities and suggestions.           sh_advice.c ---*/
 /*--------------------------------------------------------------------*/
 
+/* Each suggestion kind has one precise trigger, documented in
+   docs/manual.md ("Suggestions"); the constants below are those
+   thresholds.  Savings count allocator calls (an allocation and its
+   free are two calls) and heap bytes no longer requested.  Stack cost is
+   the bytes a change adds to one frame times the most simultaneous
+   activations of that frame's function seen (recursion); a stack change
+   that would cost more than --stack-budget is replaced by a pool. */
+
 #include "sh_global.h"
 
 const HChar* const SH_(severity_name)[4] = { "low", "medium", "high", "critical" };
@@ -10,18 +18,298 @@ const HChar* const SH_(sug_kind_name)[SH_N_SUG_KINDS] = {
    "reserve_capacity", "hoist_out_of_loop", "object_pool", "remove_escape"
 };
 
-/* Bytes allocated at the site: 100 KiB, 1 MiB, 10 MiB. */
+/* Severity by bytes allocated at the site (the guide's 100 KB/1 MB/10 MB). */
+#define SH_SEV_MEDIUM_BYTES   (100ULL * 1024)
+#define SH_SEV_HIGH_BYTES     (1024ULL * 1024)
+#define SH_SEV_CRITICAL_BYTES (10ULL * 1024 * 1024)
+
+/* "Nearly all": the share of a site's blocks a verdict must cover. */
+#define SH_NEARLY_ALL_PERMILLE   900
+/* reserve_capacity: growth steps of one buffer. */
+#define SH_MIN_GROWTH_CHAIN      4
+/* hoist_out_of_loop: reuses in one activation, and share of the blocks. */
+#define SH_MIN_REUSE_RUN         3
+#define SH_MIN_REUSE_PERMILLE    500
+/* object_pool: churn and bound. */
+#define SH_POOL_MIN_BLOCKS       100
+#define SH_POOL_MIN_CHURN        10     /* blocks per pool slot */
+#define SH_POOL_MAX_LIVE         4096
+/* bounded_local_buffer: use a percentile buffer when the maximum is this
+   many times the 95th percentile. */
+#define SH_PERCENTILE_FACTOR     4
+/* remove_escape: share of the blocks that escaped through one store. */
+#define SH_MIN_SOLE_ESCAPE_PERMILLE 500
+
 ShSeverity SH_(severity_of)(const Site* s)
 {
-   if (s->bytes >= 10ULL * 1024 * 1024) return SH_SEV_CRITICAL;
-   if (s->bytes >= 1024ULL * 1024)      return SH_SEV_HIGH;
-   if (s->bytes >= 100ULL * 1024)       return SH_SEV_MEDIUM;
+   if (s->bytes >= SH_SEV_CRITICAL_BYTES) return SH_SEV_CRITICAL;
+   if (s->bytes >= SH_SEV_HIGH_BYTES)     return SH_SEV_HIGH;
+   if (s->bytes >= SH_SEV_MEDIUM_BYTES)   return SH_SEV_MEDIUM;
    return SH_SEV_LOW;
 }
 
-XArray* SH_(make_suggestions)(Site** sorted, UInt n)
+static Bool at_least_permille(ULong part, ULong whole, ULong permille)
 {
-   return VG_(newXA)(VG_(malloc), "sh.sugs", VG_(free), sizeof(Suggestion));
+   return whole > 0 && part * 1000 >= whole * permille;
+}
+
+/* The home holding most of the site's eligible blocks. */
+static const Home* main_home(const Site* s)
+{
+   Word i;
+   const Home* best = NULL;
+   for (i = 0; i < VG_(sizeXA)(s->homes); i++) {
+      const Home* h = VG_(indexXA)(s->homes, i);
+      if (best == NULL || h->blocks > best->blocks
+          || (h->blocks == best->blocks && h->depth < best->depth))
+         best = h;
+   }
+   return best;
+}
+
+static UInt max_activations(const Site* s)
+{
+   Word i;
+   UInt k = 1;
+   for (i = 0; i < VG_(sizeXA)(s->homes); i++) {
+      const Home* h = VG_(indexXA)(s->homes, i);
+      if (h->max_activations > k) k = h->max_activations;
+   }
+   return k;
+}
+
+static void add(XArray* out, ShSugKind kind, Site* s, const HChar* text,
+                ULong calls, ULong bytes, ULong stack, const HChar* difficulty)
+{
+   Suggestion g;
+   g.kind = kind;
+   g.site = s;
+   g.text = VG_(strdup)("sh.sug.text", text);
+   g.saved_calls = calls;
+   g.saved_bytes = bytes;
+   g.stack_cost = stack;
+   g.difficulty = difficulty;
+   VG_(addToXA)(out, &g);
+}
+
+/* "fn (file:line)" of the allocating line. */
+static void alloc_loc(const Site* s, HChar* buf, Int n)
+{
+   SH_(code_loc)(s->ips[0], buf, n);
+}
+
+static void fn_of(Addr a, HChar* buf, Int n)
+{
+   SH_(fn_name)(a, buf, n);
+}
+
+/* 95th percentile from the power-of-two histogram: the smallest 2^k such
+   that at least 95% of the blocks are smaller. */
+static ULong p95_bound(const Site* s, /*OUT*/ULong* over)
+{
+   ULong cum = 0;
+   UInt b;
+   for (b = 0; b < SH_SIZE_BUCKETS; b++) {
+      cum += s->size_hist[b];
+      if (cum * 100 >= s->blocks * 95) {
+         *over = s->blocks - cum;
+         return 1ULL << (b + 1);
+      }
+   }
+   *over = 0;
+   return s->max_size;
+}
+
+/* A stack change over the budget becomes a pool of the most blocks
+   alive at once. */
+static void pool_instead(XArray* out, Site* s, ULong eligible, ULong per_frame,
+                         UInt activations, const HChar* what)
+{
+   HChar loc[256], text[1024];
+   ULong keep = s->max_live ? s->max_live : 1;
+   alloc_loc(s, loc, sizeof loc);
+   VG_(snprintf)(text, sizeof text,
+      "%s at %s would need %'llu bytes of stack (%'llu bytes x %u simultaneous "
+      "activations), over --stack-budget=%'llu: keep a pool or free list of %'llu "
+      "block(s) of %'llu bytes instead",
+      what, loc, per_frame * activations, per_frame, activations,
+      SH_(clo_stack_budget), keep, s->max_size);
+   add(out, SH_SUG_POOL, s, text, eligible > keep ? 2 * (eligible - keep) : 0,
+       eligible > keep ? (eligible - keep) * s->max_size : 0, 0, "medium");
+}
+
+static void suggest_stack(XArray* out, Site* s)
+{
+   ULong frame = s->classes[SH_CLASS_FRAME], caller = s->classes[SH_CLASS_CALLER];
+   ULong elig = frame + caller;
+   const Home* h = main_home(s);
+   UInt acts = max_activations(s);
+   HChar loc[256], home_fn[256], alloc_fn[256], text[1024];
+   ULong buf, cost, over;
+
+   if (h == NULL || !at_least_permille(elig, s->blocks, SH_NEARLY_ALL_PERMILLE))
+      return;
+   alloc_loc(s, loc, sizeof loc);
+   fn_of(h->fn, home_fn, sizeof home_fn);
+   fn_of(s->ips[0], alloc_fn, sizeof alloc_fn);
+
+   if (s->varied_sizes) {
+      /* bounded_local_buffer */
+      ULong p95 = p95_bound(s, &over);
+      if (s->max_size > SH_PERCENTILE_FACTOR * p95 && over > 0) {
+         buf = p95;
+         VG_(snprintf)(text, sizeof text,
+            "sizes at %s vary from %'llu to %'llu bytes: a %'llu-byte local buffer in "
+            "%s() covers %'llu of %'llu blocks (95th percentile); fall back to malloc "
+            "for the other %'llu (%llu.%llu%%)",
+            loc, s->min_size, s->max_size, buf, home_fn, s->blocks - over, s->blocks,
+            over, (over * 1000 / s->blocks) / 10, (over * 1000 / s->blocks) % 10);
+      } else {
+         buf = s->max_size;
+         VG_(snprintf)(text, sizeof text,
+            "sizes at %s vary from %'llu to %'llu bytes, and %'llu of %'llu blocks could "
+            "have lived in %s() (depth %d): use a fixed %'llu-byte local buffer there",
+            loc, s->min_size, s->max_size, elig, s->blocks, home_fn, h->depth, buf);
+      }
+      cost = buf * acts;
+      if (cost > SH_(clo_stack_budget)) {
+         pool_instead(out, s, elig, buf, acts, "a local buffer");
+         return;
+      }
+      add(out, SH_SUG_BOUNDED_BUFFER, s, text, 2 * (elig - (buf < s->max_size ? over : 0)),
+          SH_(site_eligible_bytes)(s), cost, "medium");
+      return;
+   }
+
+   buf = s->const_size;
+   cost = buf * acts;
+   if (cost > SH_(clo_stack_budget)) {
+      pool_instead(out, s, elig, buf, acts, h->depth == 0 ? "a local variable"
+                                                          : "caller-owned storage");
+      return;
+   }
+   if (at_least_permille(frame, s->blocks, SH_NEARLY_ALL_PERMILLE)) {
+      VG_(snprintf)(text, sizeof text,
+         "in %s() replace the %'llu-byte heap block allocated at %s with a local "
+         "variable or array: %'llu of %'llu blocks were freed before %s() returned "
+         "and their address never left its frame",
+         alloc_fn, buf, loc, frame, s->blocks, alloc_fn);
+      add(out, SH_SUG_USE_STACK, s, text, 2 * frame, s->cls_bytes[SH_CLASS_FRAME],
+          cost, "easy");
+   } else if (h->depth >= 1) {
+      VG_(snprintf)(text, sizeof text,
+         "%s() allocates %'llu bytes at %s that its caller %s() (depth %d) always "
+         "outlives: let %s() own a %'llu-byte local and pass it down, or return the "
+         "value by struct (%'llu of %'llu blocks)",
+         alloc_fn, buf, loc, home_fn, h->depth, home_fn, buf, elig, s->blocks);
+      add(out, SH_SUG_CALLER_OWNED, s, text, 2 * elig, SH_(site_eligible_bytes)(s),
+          cost, "medium");
+   }
+}
+
+static void suggest_reserve(XArray* out, Site* s)
+{
+   HChar loc[256], text[1024];
+   ULong calls;
+   if (s->max_growth_chain < SH_MIN_GROWTH_CHAIN) return;
+   alloc_loc(s, loc, sizeof loc);
+   VG_(snprintf)(text, sizeof text,
+      "a buffer allocated at %s grew %'llu times, from %'llu to %'llu bytes%s: reserve "
+      "%'llu bytes up front (one allocation of the final size, or reserve() for a "
+      "container)",
+      loc, s->max_growth_chain, s->chain_first_size, s->chain_last_size,
+      s->growth_copy_steps ? " (allocate, copy, free)" : " (realloc)",
+      s->chain_last_size);
+   /* A realloc step is one call; an allocate-copy-free step is two. */
+   calls = (s->growth_steps - s->growth_copy_steps) + 2 * s->growth_copy_steps;
+   add(out, SH_SUG_RESERVE, s, text, calls, s->growth_bytes, 0, "easy");
+}
+
+static void suggest_hoist(XArray* out, Site* s)
+{
+   HChar loc[256], fn[256], text[1024];
+   ULong bytes;
+   if (s->max_reuse_run < SH_MIN_REUSE_RUN
+       || !at_least_permille(s->reuse_blocks, s->blocks, SH_MIN_REUSE_PERMILLE))
+      return;
+   alloc_loc(s, loc, sizeof loc);
+   fn_of(s->ips[0], fn, sizeof fn);
+   bytes = s->blocks ? s->bytes / s->blocks * s->reuse_blocks : 0;
+   VG_(snprintf)(text, sizeof text,
+      "%s() allocates and frees at %s again and again in one call (up to %u times, "
+      "never two alive at once; %'llu of %'llu blocks): allocate once before the loop "
+      "and reuse the block",
+      fn, loc, s->max_reuse_run + 1, s->reuse_blocks, s->blocks);
+   add(out, SH_SUG_HOIST, s, text, 2 * s->reuse_blocks, bytes, 0, "easy");
+}
+
+static void suggest_pool(XArray* out, Site* s)
+{
+   HChar loc[256], text[1024];
+   ULong keep = s->max_live ? s->max_live : 1;
+   if (s->varied_sizes || s->blocks < SH_POOL_MIN_BLOCKS || keep > SH_POOL_MAX_LIVE
+       || !at_least_permille(s->escaped_freed, s->blocks, SH_NEARLY_ALL_PERMILLE)
+       || s->blocks < SH_POOL_MIN_CHURN * keep)
+      return;
+   alloc_loc(s, loc, sizeof loc);
+   VG_(snprintf)(text, sizeof text,
+      "%'llu blocks of %'llu bytes allocated at %s escape the stack but at most %'llu "
+      "are alive at once: keep a pool or free list of %'llu objects",
+      s->blocks, s->const_size, loc, keep, keep);
+   add(out, SH_SUG_POOL, s, text, 2 * (s->blocks - keep), (s->blocks - keep) * s->const_size,
+       0, "medium");
+}
+
+static void suggest_remove_escape(XArray* out, Site* s)
+{
+   HChar loc[256], store[256], home_fn[256], text[1024];
+   const HChar* into;
+   if (s->sole_escape_blocks == 0
+       || !at_least_permille(s->sole_escape_blocks, s->blocks, SH_MIN_SOLE_ESCAPE_PERMILLE))
+      return;
+   alloc_loc(s, loc, sizeof loc);
+   SH_(code_loc)(s->sole_escape_ip, store, sizeof store);
+   fn_of(s->sole_escape_home_fn, home_fn, sizeof home_fn);
+   into = s->sole_escape_cls == SH_CLASS_GLOBAL ? "a global or static"
+        : s->sole_escape_cls == SH_CLASS_THREAD ? "another thread's reach"
+        : "another heap block";
+   if (s->first_escape.valid && s->first_escape.store_ip == s->sole_escape_ip)
+      into = s->first_escape.target;
+   VG_(snprintf)(text, sizeof text,
+      "%'llu of %'llu blocks allocated at %s escape only through the store at %s into %s; "
+      "without it they could have lived in %s() (depth %d)",
+      s->sole_escape_blocks, s->blocks, loc, store, into, home_fn, s->sole_escape_depth);
+   add(out, SH_SUG_REMOVE_ESCAPE, s, text, 2 * s->sole_escape_blocks,
+       s->sole_escape_blocks * (s->blocks ? s->bytes / s->blocks : 0),
+       s->sole_escape_max_size, s->sole_escape_cls == SH_CLASS_HEAP ? "medium" : "hard");
+}
+
+/* Largest saving first; ties by bytes, then site id, then kind. */
+static Int cmp_sugs(const void* a, const void* b)
+{
+   const Suggestion* x = a;
+   const Suggestion* y = b;
+   if (x->saved_calls != y->saved_calls) return x->saved_calls > y->saved_calls ? -1 : 1;
+   if (x->saved_bytes != y->saved_bytes) return x->saved_bytes > y->saved_bytes ? -1 : 1;
+   if (x->site->id != y->site->id) return x->site->id < y->site->id ? -1 : 1;
+   return (Int)x->kind - (Int)y->kind;
+}
+
+XArray* SH_(make_suggestions)(Site** sites, UInt n)
+{
+   XArray* out = VG_(newXA)(VG_(malloc), "sh.sugs", VG_(free), sizeof(Suggestion));
+   UInt i;
+   for (i = 0; i < n; i++) {
+      Site* s = sites[i];
+      suggest_stack(out, s);
+      suggest_reserve(out, s);
+      suggest_hoist(out, s);
+      suggest_pool(out, s);
+      suggest_remove_escape(out, s);
+   }
+   VG_(setCmpFnXA)(out, cmp_sugs);
+   VG_(sortXA)(out);
+   return out;
 }
 
 void SH_(free_suggestions)(XArray* sugs)

@@ -144,18 +144,15 @@ static UInt activations_of(ThreadState* ts, Addr fn)
    return k;
 }
 
-/* The verdict for a block leaving the live set (freed, or at exit). */
-static ShClass classify(ThreadId tid, Block* b, Bool at_exit, /*OUT*/Int* home_out)
+/* Where the block could have lived, judged by frames alone (escapes
+   aside): frame, caller, too_large or outlived; *home_out is the home's
+   shadow index when there is one. */
+static ShClass stack_verdict(ThreadId tid, Block* b, /*OUT*/Int* home_out)
 {
    ThreadState* ts;
    Int home;
    *home_out = -1;
-   if (b->escape == SH_ESC_GLOBAL) return SH_CLASS_GLOBAL;
-   if (b->escape == SH_ESC_THREAD) return SH_CLASS_THREAD;
-   if (!at_exit && tid != b->tid) return SH_CLASS_THREAD;
-   if (b->escape == SH_ESC_HEAP)   return SH_CLASS_HEAP;
-   if (at_exit) return SH_CLASS_NEVER_FREED;
-   if (b->alloc_idx < 0) return SH_CLASS_OUTLIVED;
+   if (b->alloc_idx < 0 || tid != b->tid) return SH_CLASS_OUTLIVED;
    ts = SH_(thread)(tid);
    home = SH_(surviving_ancestor)(ts, b->home_idx, b->alloc_serial);
    if (home < 0 || ts->root_idx < 0 || home < ts->root_idx)
@@ -164,6 +161,41 @@ static ShClass classify(ThreadId tid, Block* b, Bool at_exit, /*OUT*/Int* home_o
    if (b->max_size > SH_(clo_max_stack_block)) return SH_CLASS_TOO_LARGE;
    return (home == b->alloc_idx && ts->frames[home].serial == b->alloc_serial)
           ? SH_CLASS_FRAME : SH_CLASS_CALLER;
+}
+
+/* The verdict for a block leaving the live set (freed, or at exit), in
+   the priority order of the format document. */
+static ShClass classify(ThreadId tid, Block* b, Bool at_exit, /*OUT*/Int* home_out)
+{
+   *home_out = -1;
+   if (b->escape == SH_ESC_GLOBAL) return SH_CLASS_GLOBAL;
+   if (b->escape == SH_ESC_THREAD) return SH_CLASS_THREAD;
+   if (!at_exit && tid != b->tid) return SH_CLASS_THREAD;
+   if (b->escape == SH_ESC_HEAP)   return SH_CLASS_HEAP;
+   if (at_exit) return SH_CLASS_NEVER_FREED;
+   return stack_verdict(tid, b, home_out);
+}
+
+/* A block that escaped through stores at a single code location, and
+   would otherwise have been eligible (for remove_escape). */
+static void note_sole_escape(ThreadId tid, Site* s, Block* b)
+{
+   Int home;
+   ShClass v;
+   if (b->escape == SH_ESC_NONE || b->escape_ip == 0 || b->escape_ip_multi)
+      return;
+   v = stack_verdict(tid, b, &home);
+   if (v != SH_CLASS_FRAME && v != SH_CLASS_CALLER) return;
+   if (s->sole_escape_ip == 0) {
+      ThreadState* ts = SH_(thread)(tid);
+      s->sole_escape_ip = b->escape_ip;
+      s->sole_escape_cls = b->escape_ip_cls;
+      s->sole_escape_depth = b->alloc_idx - home;
+      s->sole_escape_home_fn = ts->frames[home].fn;
+   }
+   if (s->sole_escape_ip != b->escape_ip) return;
+   s->sole_escape_blocks++;
+   if (b->max_size > s->sole_escape_max_size) s->sole_escape_max_size = b->max_size;
 }
 
 /* Same activation freeing and allocating again, without overlap. */
@@ -197,6 +229,8 @@ static void note_copy_growth(Site* s, Block* b)
    succ->growth = b->growth + 1;
    succ->chain_first = b->chain_first;
    s->growth_steps++;
+   s->growth_copy_steps++;
+   s->growth_bytes += b->size;
    if (succ->growth > s->max_growth_chain) {
       s->max_growth_chain = succ->growth;
       s->chain_first_size = succ->chain_first;
@@ -221,6 +255,7 @@ static void retire_block(ThreadId tid, Block* b, Bool at_exit)
    s->lifetime_sum += SH_(instrs) - b->alloc_time;
    s->freed++;
    if (b->escape != SH_ESC_NONE) s->escaped_freed++;
+   note_sole_escape(tid, s, b);
    if (home >= 0) {
       ThreadState* ts = SH_(thread)(tid);
       Frame* f = &ts->frames[home];
@@ -304,6 +339,7 @@ static void note_resize(Block* b, SizeT new_n)
    if (new_n > b->size) {
       b->growth++;
       s->growth_steps++;
+      s->growth_bytes += b->size;
       if (b->growth > s->max_growth_chain) {
          s->max_growth_chain = b->growth;
          s->chain_first_size = b->chain_first;

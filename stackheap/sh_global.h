@@ -202,6 +202,8 @@ typedef struct _Site {
    /* Growth: realloc growths, and allocate-copy-free growth (a block freed
       just after a larger one of the same site was allocated). */
    ULong  growth_steps;
+   ULong  growth_copy_steps;   /* of which allocate-copy-free (2 calls each) */
+   ULong  growth_bytes;        /* bytes copied by growth (old sizes summed) */
    ULong  max_growth_chain;    /* most growth steps of one logical buffer */
    ULong  chain_first_size, chain_last_size;  /* of that longest chain */
    ULong  last_alloc_time;     /* most recent block of this site */

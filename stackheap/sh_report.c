@@ -76,6 +76,7 @@ void SH_(build_report)(Report* r, const HChar* label)
       VG_(ssort)(r->sites, k, sizeof(Site*), cmp_sites);
       sort_sugs = NULL;
       for (i = 0; i < k; i++) r->sites[i]->id = i + 1;
+      VG_(sortXA)(r->suggestions);   /* its tie-break uses the ids */
    }
    for (t = 1; t <= SH_(max_tid)(); t++) {
       ThreadState* ts = SH_(thread_if_any)(t);
