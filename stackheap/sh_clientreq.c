@@ -6,7 +6,6 @@
 #include "pub_tool_machine.h"
 #include "pub_tool_stacktrace.h"
 #include "pub_tool_threadstate.h"
-#include "pub_tool_transtab.h"
 #include "sh_global.h"
 #include "stackheap.h"
 
@@ -24,11 +23,7 @@ static void thread_handoff(ThreadId tid, Addr fn, Addr arg)
 {
    ThreadState* ts = SH_(thread)(tid);
    Block* b;
-   if (fn != 0 && !SH_(is_root_fn)(fn)) {
-      SH_(register_root_fn)(tid, fn, arg);
-      /* Code already translated lacks the root-entry hook. */
-      VG_(discard_translations_safely)(fn, 1, "stackheap: thread start routine");
-   }
+   SH_(register_root_fn)(tid, fn, arg);
    ts->handoff_value = arg;
    b = arg ? SH_(block_containing)(arg) : NULL;
    if (b != NULL)

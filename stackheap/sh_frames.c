@@ -104,6 +104,10 @@ VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, Addr call_site)
    ThreadState* ts = running_thread();
    SH_(unwind_to)(ts, sp_after);
    push_frame(ts, sp_after, target, SH_(seg_of)(ts, sp_after));
+   /* Until the thread has a root, look for a call into main or into a
+      start routine announced by pthread_create. */
+   if (UNLIKELY(ts->root_idx < 0) && SH_(is_root_fn)(target))
+      SH_(on_root_entry)(target);
 }
 
 VG_REGPARM(1) void SH_(on_return)(Addr sp_after)
@@ -122,6 +126,12 @@ VG_REGPARM(1) void SH_(on_root_entry)(Addr fn)
    top->root = True;
    ts->root_idx = ts->depth - 1;
    ts->root_serial = top->serial;
+}
+
+VG_REGPARM(1) void SH_(on_libc_start_main)(Addr main_fn)
+{
+   if (main_fn == 0 || SH_(is_root_fn)(main_fn)) return;
+   SH_(register_root_fn)(VG_(get_running_tid)(), main_fn, 0);
 }
 
 void SH_(register_root_fn)(ThreadId creator, Addr fn, Addr arg)

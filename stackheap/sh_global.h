@@ -122,6 +122,7 @@ ThreadId SH_(max_tid)(void);
 VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, Addr call_site);
 VG_REGPARM(1) void SH_(on_return)(Addr sp_after);
 VG_REGPARM(1) void SH_(on_root_entry)(Addr fn);
+VG_REGPARM(1) void SH_(on_libc_start_main)(Addr main_fn);
 void SH_(unwind_to)(ThreadState* ts, Addr sp);
 ShSeg SH_(seg_of)(ThreadState* ts, Addr a);
 /* Index of the frame owning stack address a, or -1 when no frame does. */

@@ -20,6 +20,7 @@
 #include "pub_tool_machine.h"
 #include "pub_tool_tooliface.h"
 #include "sh_global.h"
+#include "libvex_guest_offsets.h"
 
 typedef struct {
    IRSB* sb;
@@ -179,6 +180,17 @@ static Bool is_root_entry(Addr a)
           && VG_(strcmp)(name, "main") == 0;
 }
 
+/* glibc's __libc_start_main(main, argc, argv, ...) is exported even from
+   stripped programs, and its first argument is main: this finds main in
+   programs that have no symbol for it. */
+static Bool is_libc_start_main(Addr a)
+{
+   const HChar* name;
+   return VG_(get_fnname_if_entry)(VG_(current_DiEpoch)(), a, &name)
+          && VG_(strncmp)(name, "__libc_start_main", 17) == 0
+          && (name[17] == '\0' || name[17] == '@');
+}
+
 static void add_frame_events(Ctx* c, const VexGuestLayout* layout, IRJumpKind jk,
                              IRExpr* next)
 {
@@ -227,6 +239,12 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
                IRDirty* di = unsafeIRDirty_0_N(1, "sh_on_root_entry",
                                 VG_(fnptr_to_fnentry)(SH_(on_root_entry)),
                                 mkIRExprVec_1(mk_u64(c.ip)));
+               addStmtToIRSB(c.sb, IRStmt_Dirty(di));
+            } else if (is_libc_start_main(c.ip)) {
+               IRTemp rdi = assign(&c, Ity_I64, IRExpr_Get(OFFSET_amd64_RDI, Ity_I64));
+               IRDirty* di = unsafeIRDirty_0_N(1, "sh_on_libc_start_main",
+                                VG_(fnptr_to_fnentry)(SH_(on_libc_start_main)),
+                                mkIRExprVec_1(IRExpr_RdTmp(rdi)));
                addStmtToIRSB(c.sb, IRStmt_Dirty(di));
             }
          }
