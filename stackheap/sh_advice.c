@@ -10,6 +10,7 @@
    activations of that frame's function seen (recursion); a stack change
    that would cost more than --stack-budget is replaced by a pool. */
 
+#include "pub_tool_hashtable.h"
 #include "sh_global.h"
 
 const HChar* const SH_(severity_name)[4] = { "low", "medium", "high", "critical" };
@@ -67,15 +68,46 @@ static const Home* main_home(const Site* s)
    return best;
 }
 
-static UInt max_activations(const Site* s)
+/* Most simultaneous activations of each home function, over every site:
+   a local added to a function's frame is paid by each of its activations,
+   whichever site's blocks were live in them (a recursive function's
+   shallow calls may be separate sites from its deep ones). */
+typedef struct _FnActs {
+   struct _FnActs* next;
+   UWord key;          /* the function's entry address */
+   UInt  max_activations;
+} FnActs;
+
+static VgHashTable* fn_acts = NULL;
+
+static void note_fn_acts(Site** sites, UInt n)
 {
-   Word i;
-   UInt k = 1;
-   for (i = 0; i < VG_(sizeXA)(s->homes); i++) {
-      const Home* h = VG_(indexXA)(s->homes, i);
-      if (h->max_activations > k) k = h->max_activations;
+   UInt i;
+   Word j;
+   fn_acts = VG_(HT_construct)("sh.advice.fnacts");
+   for (i = 0; i < n; i++) {
+      for (j = 0; j < VG_(sizeXA)(sites[i]->homes); j++) {
+         const Home* h = VG_(indexXA)(sites[i]->homes, j);
+         FnActs* f = VG_(HT_lookup)(fn_acts, h->fn);
+         if (f == NULL) {
+            f = VG_(malloc)("sh.advice.fnacts.node", sizeof(FnActs));
+            f->key = h->fn;
+            f->max_activations = 0;
+            VG_(HT_add_node)(fn_acts, f);
+         }
+         if (h->max_activations > f->max_activations)
+            f->max_activations = h->max_activations;
+      }
    }
-   return k;
+}
+
+/* Activations of the home a suggestion puts the storage in. */
+static UInt max_activations(const Home* h)
+{
+   const FnActs* f = fn_acts ? VG_(HT_lookup)(fn_acts, h->fn) : NULL;
+   UInt k = h->max_activations;
+   if (f != NULL && f->max_activations > k) k = f->max_activations;
+   return k > 0 ? k : 1;
 }
 
 static void add(XArray* out, ShSugKind kind, Site* s, const HChar* text,
@@ -98,25 +130,42 @@ static void alloc_loc(const Site* s, HChar* buf, Int n)
    SH_(code_loc)(s->ips[0], buf, n);
 }
 
+/* A function's name for "name()" in a sentence: a demangled C++ name
+   loses its parameter list (and a trailing " const"), so that the text
+   reads "fill()" rather than "fill(int)()". */
 static void fn_of(Addr a, HChar* buf, Int n)
 {
+   Int len, depth = 0;
    SH_(fn_name)(a, buf, n);
+   len = VG_(strlen)(buf);
+   if (len > 6 && VG_(strcmp)(buf + len - 6, " const") == 0)
+      len -= 6;
+   if (len < 2 || buf[len - 1] != ')') return;
+   for (len = len - 1; len > 0; len--) {
+      if (buf[len] == ')') depth++;
+      else if (buf[len] == '(' && --depth == 0) break;
+   }
+   if (len > 0) buf[len] = '\0';
 }
 
 /* 95th percentile from the power-of-two histogram: the smallest 2^k such
-   that at least 95% of the blocks are smaller. */
-static ULong p95_bound(const Site* s, /*OUT*/ULong* over)
+   that at least 95% of the blocks are smaller.  *under_bytes: the bytes
+   of the blocks that fit. */
+static ULong p95_bound(const Site* s, /*OUT*/ULong* over, /*OUT*/ULong* under_bytes)
 {
-   ULong cum = 0;
+   ULong cum = 0, cum_bytes = 0;
    UInt b;
    for (b = 0; b < SH_SIZE_BUCKETS; b++) {
       cum += s->size_hist[b];
+      cum_bytes += s->size_hist_bytes[b];
       if (cum * 100 >= s->blocks * 95) {
          *over = s->blocks - cum;
+         *under_bytes = cum_bytes;
          return 1ULL << (b + 1);
       }
    }
    *over = 0;
+   *under_bytes = s->bytes;
    return s->max_size;
 }
 
@@ -143,21 +192,26 @@ static void suggest_stack(XArray* out, Site* s)
    ULong frame = s->classes[SH_CLASS_FRAME], caller = s->classes[SH_CLASS_CALLER];
    ULong elig = frame + caller;
    const Home* h = main_home(s);
-   UInt acts = max_activations(s);
+   UInt acts;
    HChar loc[256], home_fn[256], alloc_fn[256], text[1024];
-   ULong buf, cost, over;
+   ULong buf, cost, over, under_bytes, saved_bytes;
 
    if (h == NULL || !at_least_permille(elig, s->blocks, SH_NEARLY_ALL_PERMILLE))
       return;
+   acts = max_activations(h);
    alloc_loc(s, loc, sizeof loc);
    fn_of(h->fn, home_fn, sizeof home_fn);
    fn_of(s->ips[0], alloc_fn, sizeof alloc_fn);
 
    if (s->varied_sizes) {
       /* bounded_local_buffer */
-      ULong p95 = p95_bound(s, &over);
+      ULong p95 = p95_bound(s, &over, &under_bytes);
+      saved_bytes = SH_(site_eligible_bytes)(s);
       if (s->max_size > SH_PERCENTILE_FACTOR * p95 && over > 0) {
          buf = p95;
+         /* The fallback blocks are still malloc'd: only the ones that fit
+            in the buffer are saved. */
+         if (under_bytes < saved_bytes) saved_bytes = under_bytes;
          VG_(snprintf)(text, sizeof text,
             "sizes at %s vary from %'llu to %'llu bytes: a %'llu-byte local buffer in "
             "%s() covers %'llu of %'llu blocks (95th percentile); fall back to malloc "
@@ -177,7 +231,7 @@ static void suggest_stack(XArray* out, Site* s)
          return;
       }
       add(out, SH_SUG_BOUNDED_BUFFER, s, text, 2 * (elig - (buf < s->max_size ? over : 0)),
-          SH_(site_eligible_bytes)(s), cost, "medium");
+          saved_bytes, cost, "medium");
       return;
    }
 
@@ -299,6 +353,7 @@ XArray* SH_(make_suggestions)(Site** sites, UInt n)
 {
    XArray* out = VG_(newXA)(VG_(malloc), "sh.sugs", VG_(free), sizeof(Suggestion));
    UInt i;
+   note_fn_acts(sites, n);
    for (i = 0; i < n; i++) {
       Site* s = sites[i];
       suggest_stack(out, s);
@@ -307,6 +362,8 @@ XArray* SH_(make_suggestions)(Site** sites, UInt n)
       suggest_pool(out, s);
       suggest_remove_escape(out, s);
    }
+   VG_(HT_destruct)(fn_acts, VG_(free));
+   fn_acts = NULL;
    VG_(setCmpFnXA)(out, cmp_sugs);
    VG_(sortXA)(out);
    return out;

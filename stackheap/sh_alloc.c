@@ -69,7 +69,7 @@ static void find_alloc_frame(ThreadId tid, Block* b, Addr d0_sp, Addr d0_ip)
    SH_(unwind_to)(ts, VG_(get_SP)(tid));
    if (d0_sp == 0) return;
    seg = SH_(seg_of)(ts, d0_sp);
-   if (seg == SH_SEG_OTHER) { SH_(n_untracked_stack_switches)++; return; }
+   if (seg == SH_SEG_OTHER) { SH_(n_off_stack_blocks)++; return; }
    idx = SH_(frame_owning)(ts, d0_sp);
    if (idx < 0) return;
    /* A handler's pseudo-frame gets its function from the first block. */
@@ -90,6 +90,7 @@ static void site_count_alloc(Site* s, Block* b)
    if (n < s->min_size) s->min_size = n;
    if (n > s->max_size) s->max_size = n;
    s->size_hist[size_bucket(n)]++;
+   s->size_hist_bytes[size_bucket(n)] += n;
    s->live++;
    if (s->live > s->max_live) s->max_live = s->live;
    s->custom = b->custom;
@@ -256,7 +257,9 @@ static void retire_block(ThreadId tid, Block* b, Bool at_exit)
    s->freed++;
    if (b->escape != SH_ESC_NONE) s->escaped_freed++;
    note_sole_escape(tid, s, b);
-   if (home >= 0) {
+   /* Homes are where eligible blocks could live: a too_large block has a
+      surviving frame but is not eligible, so it is no home's block. */
+   if (home >= 0 && (cls == SH_CLASS_FRAME || cls == SH_CLASS_CALLER)) {
       ThreadState* ts = SH_(thread)(tid);
       Frame* f = &ts->frames[home];
       SH_(site_note_home)(s, b->alloc_idx - home, f->fn, b->max_size,
@@ -383,19 +386,47 @@ SizeT SH_(malloc_usable_size)(ThreadId tid, void* p)
 /*--- Custom allocators (client requests)                  ---*/
 /*------------------------------------------------------------*/
 
-void SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n)
+void SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool)
 {
-   record_block(tid, a, n, True);
+   Block* b = record_block(tid, a, n, True);
+   if (b != NULL) b->pool = pool;
+}
+
+static void custom_retire(ThreadId tid, Block* b)
+{
+   Addr a = b->start;
+   retire_block(tid, b, False);
+   if (b->counted) note_live_bytes(-(Long)b->size);
+   SH_(blocks_remove)(b);
+   remember_freed(a);
 }
 
 void SH_(custom_free)(ThreadId tid, Addr a)
 {
    Block* b = SH_(block_exact)(a, True);
-   if (b == NULL) { warn_bad_free(tid, a, "VALGRIND_FREELIKE_BLOCK"); return; }
-   retire_block(tid, b, False);
-   if (b->counted) note_live_bytes(-(Long)b->size);
-   SH_(blocks_remove)(b);
-   remember_freed(a);
+   if (b == NULL) { warn_bad_free(tid, a, "a custom-allocator free"); return; }
+   custom_retire(tid, b);
+}
+
+/* Destroying a mempool frees every block still in it. */
+static Addr   dying_pool;
+static XArray* dying;   /* of Block* */
+
+static void collect_pool_block(Block* b)
+{
+   if (b->custom && b->pool == dying_pool) VG_(addToXA)(dying, &b);
+}
+
+void SH_(destroy_pool)(ThreadId tid, Addr pool)
+{
+   Word i;
+   dying_pool = pool;
+   dying = VG_(newXA)(VG_(malloc), "sh.pool", VG_(free), sizeof(Block*));
+   SH_(blocks_for_each)(collect_pool_block);
+   for (i = 0; i < VG_(sizeXA)(dying); i++)
+      custom_retire(tid, *(Block**)VG_(indexXA)(dying, i));
+   VG_(deleteXA)(dying);
+   dying = NULL;
 }
 
 void SH_(custom_resize)(ThreadId tid, Addr a, SizeT old_n, SizeT new_n)

@@ -36,11 +36,20 @@ static HChar* client_string(UWord a, const HChar* dflt)
    return VG_(strdup)("sh.str", (const HChar*)a);
 }
 
+static void warn_unsupported_once(const HChar* what)
+{
+   static Bool warned = False;
+   if (warned) return;
+   warned = True;
+   VG_(umsg)("Warning: stackheap ignores %s (and other mempool trims/moves): blocks of "
+             "that pool keep their addresses\n", what);
+}
+
 Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
 {
    switch (arg[0]) {
    case VG_USERREQ__MALLOCLIKE_BLOCK:
-      if (arg[1] != 0) SH_(custom_alloc)(tid, arg[1], arg[2]);
+      if (arg[1] != 0) SH_(custom_alloc)(tid, arg[1], arg[2], 0);
       *ret = 0;
       return True;
    case VG_USERREQ__FREELIKE_BLOCK:
@@ -49,6 +58,38 @@ Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
       return True;
    case VG_USERREQ__RESIZEINPLACE_BLOCK:
       if (arg[1] != 0) SH_(custom_resize)(tid, arg[1], arg[2], arg[3]);
+      *ret = 0;
+      return True;
+   /* Memory pools: their chunks are blocks like MALLOCLIKE ones. */
+   case VG_USERREQ__CREATE_MEMPOOL:
+      *ret = 0;
+      return True;
+   case VG_USERREQ__MEMPOOL_ALLOC:
+      if (arg[2] != 0) SH_(custom_alloc)(tid, arg[2], arg[3], arg[1]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__MEMPOOL_FREE:
+      if (arg[2] != 0) SH_(custom_free)(tid, arg[2]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__DESTROY_MEMPOOL:
+      SH_(destroy_pool)(tid, arg[1]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__MEMPOOL_CHANGE:
+      /* (pool, old address, new address, size): a resize in place only. */
+      if (arg[2] == arg[3]) {
+         SH_(custom_resize)(tid, arg[2], 0, arg[4]);
+      } else {
+         SH_(custom_free)(tid, arg[2]);
+         SH_(custom_alloc)(tid, arg[3], arg[4], arg[1]);
+      }
+      *ret = 0;
+      return True;
+   case VG_USERREQ__MEMPOOL_TRIM:
+   case VG_USERREQ__MOVE_MEMPOOL:
+      warn_unsupported_once(arg[0] == VG_USERREQ__MEMPOOL_TRIM
+                            ? "VALGRIND_MEMPOOL_TRIM" : "VALGRIND_MOVE_MEMPOOL");
       *ret = 0;
       return True;
    default:

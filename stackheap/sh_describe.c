@@ -4,6 +4,7 @@
 
 #include "pub_tool_debuginfo.h"
 #include "pub_tool_machine.h"
+#include "pub_tool_options.h"
 #include "pub_tool_stacktrace.h"
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
@@ -165,8 +166,12 @@ HChar* SH_(describe_data_addr)(Addr a)
       ThreadState* ts = SH_(thread_if_any)(t);
       if (ts != NULL && ts->stack_top != 0 && a > ts->stack_top
           && a < VG_(thread_get_stack_max)(t) + 64 * 1024) {
-         VG_(snprintf)(buf, sizeof buf,
-                       "thread-local storage or descriptor of thread %u", t);
+         if (t == 1)
+            VG_(snprintf)(buf, sizeof buf,
+                          "memory above main's stack (arguments, environment)");
+         else
+            VG_(snprintf)(buf, sizeof buf,
+                          "thread-local storage or descriptor of thread %u", t);
          return VG_(strdup)("sh.target", buf);
       }
    }
@@ -184,7 +189,13 @@ void SH_(pp_current_stack)(ThreadId tid)
    UInt i, n = VG_(get_StackTrace)(tid, ips, 32, NULL, NULL, 0);
    HChar buf[512];
    for (i = 0; i < n && i < (UInt)SH_(clo_depth); i++) {
+      /* As the core's stack traces do: stop at main (or at the first
+         frame below it) unless --show-below-main=yes. */
+      Vg_FnNameKind kind = VG_(clo_show_below_main) ? Vg_FnNameNormal
+                           : VG_(get_fnname_kind_from_IP)(VG_(current_DiEpoch)(), ips[i]);
+      if (kind == Vg_FnNameBelowMain && i > 0) break;
       SH_(code_loc)(ips[i], buf, sizeof buf);
       VG_(umsg)("   %s %s\n", i == 0 ? "at" : "by", buf);
+      if (kind == Vg_FnNameMain) break;
    }
 }

@@ -118,7 +118,10 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
    ThreadId other;
 
    if (b == NULL || !b->counted || b->site == NULL) return;
-   if (b->escape == SH_ESC_GLOBAL) return;          /* nothing more to learn */
+   /* Nothing more to learn once global and already known to escape at
+      more than one code location (remove_escape needs the second one). */
+   if (b->escape == SH_ESC_GLOBAL && (b->escape_ip_multi || b->escape_ip == ip))
+      return;
    if (dest - b->start < b->size) return;           /* into itself */
    tid = VG_(get_running_tid)();
    ts = SH_(thread)(tid);

@@ -46,6 +46,9 @@ extern Long   SH_(clo_max_eligible_blocks);
    its effect through the error manager, which does not count threshold
    crossings, so we read the core's variable directly. */
 extern Int VG_(clo_error_exitcode);
+/* Likewise the core's --read-inline-info, which the core turns on by
+   default only for its own tools. */
+extern Bool VG_(clo_read_inline_info);
 
 Bool SH_(process_cmd_line_option)(const HChar* arg);
 void SH_(print_usage)(void);
@@ -65,7 +68,7 @@ extern ULong SH_(instrs);
 /* False between SH_STOP_COLLECTING and SH_START_COLLECTING. */
 extern Bool  SH_(collecting);
 extern ULong SH_(n_bad_frees);
-extern ULong SH_(n_untracked_stack_switches);
+extern ULong SH_(n_off_stack_blocks);
 
 /*------------------------------------------------------------*/
 /*--- Shadow stacks (sh_threads.c, sh_frames.c)            ---*/
@@ -196,6 +199,7 @@ typedef struct _Site {
    Addr   sole_escape_home_fn;
    ULong  sole_escape_max_size;
    ULong  size_hist[SH_SIZE_BUCKETS];
+   ULong  size_hist_bytes[SH_SIZE_BUCKETS];   /* bytes requested, per bucket */
    ULong  const_size;          /* the size of every block, while all are equal */
    Bool   varied_sizes;
    Bool   custom;              /* from VALGRIND_MALLOCLIKE_BLOCK */
@@ -250,7 +254,8 @@ typedef struct _Block {
    Int    home_idx;       /* innermost frame enclosing every store so far (<= alloc_idx) */
    UInt   n_reallocs;
    UChar  escape;         /* ShEscape */
-   Bool   custom;         /* VALGRIND_MALLOCLIKE_BLOCK */
+   Bool   custom;         /* VALGRIND_MALLOCLIKE_BLOCK or a mempool's */
+   Addr   pool;           /* mempool handle, 0 when none */
    Bool   counted;        /* allocated while collecting */
    UInt   growth;         /* growth steps of this logical buffer so far */
    SizeT  chain_first;    /* size when its growth chain started */
@@ -291,8 +296,10 @@ void  SH_(builtin_vec_delete)  (ThreadId tid, void* p);
 void  SH_(builtin_vec_delete_aligned)(ThreadId tid, void* p, SizeT align);
 void* SH_(realloc)             (ThreadId tid, void* p, SizeT n);
 SizeT SH_(malloc_usable_size)  (ThreadId tid, void* p);
-void  SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n);
+/* pool is the VALGRIND_CREATE_MEMPOOL handle, 0 for MALLOCLIKE blocks. */
+void  SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool);
 void  SH_(custom_free)(ThreadId tid, Addr a);
+void  SH_(destroy_pool)(ThreadId tid, Addr pool);
 void  SH_(custom_resize)(ThreadId tid, Addr a, SizeT old_n, SizeT new_n);
 void  SH_(finish_live_blocks)(void);
 

@@ -207,6 +207,16 @@ static void add_frame_events(Ctx* c, const VexGuestLayout* layout, IRJumpKind jk
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
+/* The tool's own preload (malloc replacements, pthread_create wrapper)
+   passes pointers in client-request blocks on the stack: bookkeeping, not
+   the program's stores. */
+static Bool in_tool_preload(Addr a)
+{
+   const HChar* obj;
+   return VG_(get_objname)(VG_(current_DiEpoch)(), a, &obj)
+          && VG_(strstr)(obj, "vgpreload_stackheap") != NULL;
+}
+
 IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
                       const VexGuestLayout* layout, const VexGuestExtents* vge,
                       const VexArchInfo* archinfo_host, IRType gWordTy, IRType hWordTy)
@@ -215,6 +225,7 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
    Int i;
    ULong seen = 0, counted = 0;
    Bool first_mark = True;
+   Bool watch_stores = !in_tool_preload(vge->base[0]);
 
    tl_assert(gWordTy == Ity_I64);
    c.sb = deepCopyIRSBExceptStmts(sbIn);
@@ -256,28 +267,28 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
          break;
       case Ist_Store:
          addStmtToIRSB(c.sb, st);
-         check_store(&c, st->Ist.Store.addr, st->Ist.Store.data, NULL);
+         if (watch_stores) check_store(&c, st->Ist.Store.addr, st->Ist.Store.data, NULL);
          break;
       case Ist_StoreG: {
          IRStoreG* sg = st->Ist.StoreG.details;
          addStmtToIRSB(c.sb, st);
-         check_store(&c, sg->addr, sg->data, sg->guard);
+         if (watch_stores) check_store(&c, sg->addr, sg->data, sg->guard);
          break;
       }
       case Ist_CAS:
          addStmtToIRSB(c.sb, st);
-         check_cas(&c, st->Ist.CAS.details);
+         if (watch_stores) check_cas(&c, st->Ist.CAS.details);
          break;
       case Ist_LLSC:
          addStmtToIRSB(c.sb, st);
-         if (st->Ist.LLSC.storedata != NULL
+         if (watch_stores && st->Ist.LLSC.storedata != NULL
              && typeOfIRExpr(c.sb->tyenv, st->Ist.LLSC.storedata) == Ity_I64)
             check_word(&c, st->Ist.LLSC.addr, 0, st->Ist.LLSC.storedata,
                        IRExpr_RdTmp(st->Ist.LLSC.result));
          break;
       case Ist_Dirty:
          addStmtToIRSB(c.sb, st);
-         check_dirty_writes(&c, st->Ist.Dirty.details);
+         if (watch_stores) check_dirty_writes(&c, st->Ist.Dirty.details);
          break;
       default:
          addStmtToIRSB(c.sb, st);

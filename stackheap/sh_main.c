@@ -30,7 +30,7 @@
 
 ULong SH_(instrs) = 0;
 Bool  SH_(collecting) = True;
-ULong SH_(n_untracked_stack_switches) = 0;
+ULong SH_(n_off_stack_blocks) = 0;
 
 static void sh_post_clo_init(void)
 {
@@ -72,9 +72,11 @@ static HChar* numbered_name(const HChar* path, UInt n)
 {
    Int len = VG_(strlen)(path);
    HChar* out = VG_(malloc)("sh.dumpname", len + 16);
-   if (len > 5 && VG_(strcmp)(path + len - 5, ".json") == 0)
-      VG_(sprintf)(out, "%.*s.%u.json", len - 5, path, n);
-   else
+   if (len > 5 && VG_(strcmp)(path + len - 5, ".json") == 0) {
+      /* (Valgrind's printf ignores a "%.*s" precision: cut by hand.) */
+      VG_(memcpy)(out, path, len - 5);
+      VG_(sprintf)(out + len - 5, ".%u.json", n);
+   } else
       VG_(sprintf)(out, "%s.%u", path, n);
    return out;
 }
@@ -185,6 +187,9 @@ static void sh_pre_clo_init(void)
    /* With chasing, VEX follows direct calls into the callee and the call
       disappears from the IR; frames need every call. */
    VG_(clo_vex_control).guest_chase = False;
+   /* Name inlined functions in stacks by default, as memcheck does;
+      --read-inline-info=no still turns it off. */
+   VG_(clo_read_inline_info) = True;
 
    SH_(threads_init)();
    SH_(blocks_init)();

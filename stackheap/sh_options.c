@@ -122,7 +122,7 @@ void SH_(print_usage)(void)
 "    --alloc-fn=<name>         treat <name> as an allocator: its frames are removed\n"
 "                              from stacks and its caller is depth 0 (repeatable;\n"
 "                              '*' and '?' match as in suppressions)\n"
-"    --top=<number>            sites shown in the text report [10]\n"
+"    --top=<number>            sites shown in the text report, 0 for all [10]\n"
 "    --sort-by=blocks|bytes|eligible-blocks|eligible-bytes|calls-saved\n"
 "                              order of the hotspots [blocks]\n"
 "    --json-out-file=<file>    JSON report file; %%p is the pid, %%q{VAR} an\n"

@@ -15,9 +15,9 @@
 typedef void* (*sh_start_fn)(void*);
 
 #define SH_WRAP_PTHREAD_CREATE(soname)                                        \
-   int I_WRAP_SONAME_FNNAME_ZU(soname, pthreadZucreateZAZa)                  \
+   int I_WRAP_SONAME_FNNAME_ZZ(soname, pthreadZucreateZAZa)                  \
           (void* thread, void* attr, sh_start_fn fn, void* arg);             \
-   int I_WRAP_SONAME_FNNAME_ZU(soname, pthreadZucreateZAZa)                  \
+   int I_WRAP_SONAME_FNNAME_ZZ(soname, pthreadZucreateZAZa)                  \
           (void* thread, void* attr, sh_start_fn fn, void* arg)              \
    {                                                                          \
       OrigFn orig;                                                            \

@@ -101,8 +101,12 @@ Bool SH_(check_thresholds)(const Report* r)
    Bool crossed = False;
    ULong blocks = SH_(total_blocks);
    if (SH_(clo_max_escape_rate) >= 0.0 && blocks > 0) {
-      Double rate = 1.0 - (Double)r->eligible_blocks / (Double)blocks;
-      if (rate > SH_(clo_max_escape_rate)) {
+      /* Compared in integers (parts per million), so that a rate equal to
+         the limit (3 of 10 blocks against 0.3) never crosses it. */
+      ULong escaped = blocks - r->eligible_blocks;
+      ULong lim_ppm = (ULong)(SH_(clo_max_escape_rate) * 1000000.0 + 0.5);
+      if (escaped * 1000000ULL > lim_ppm * blocks) {
+         Double rate = (Double)escaped / (Double)blocks;
          ULong pm = (ULong)(rate * 1000.0 + 0.5);
          ULong lim = (ULong)(SH_(clo_max_escape_rate) * 1000.0 + 0.5);
          VG_(umsg)("stackheap: THRESHOLD CROSSED: escape rate %llu.%03llu > --max-escape-rate=%llu.%03llu "
@@ -113,12 +117,15 @@ Bool SH_(check_thresholds)(const Report* r)
       }
    }
    if (SH_(clo_max_alloc_rate) >= 0 && SH_(instrs) > 0) {
-      /* blocks per million instructions, rounded down */
-      ULong rate = (ULong)((Double)blocks * 1000000.0 / (Double)SH_(instrs));
-      if (rate > (ULong)SH_(clo_max_alloc_rate)) {
-         VG_(umsg)("stackheap: THRESHOLD CROSSED: %llu blocks per million instructions "
+      /* Exactly "more than N blocks per million instructions"
+         (blocks / instrs > N / 10^6); the rate is printed to one decimal,
+         rounded down. */
+      ULong rate10 = (ULong)((Double)blocks * 10000000.0 / (Double)SH_(instrs));
+      if ((Double)blocks * 1000000.0
+          > (Double)SH_(clo_max_alloc_rate) * (Double)SH_(instrs)) {
+         VG_(umsg)("stackheap: THRESHOLD CROSSED: %llu.%llu blocks per million instructions "
                    "> --max-alloc-rate=%lld (%llu blocks in %llu instructions)\n",
-                   rate, SH_(clo_max_alloc_rate), blocks, SH_(instrs));
+                   rate10 / 10, rate10 % 10, SH_(clo_max_alloc_rate), blocks, SH_(instrs));
          crossed = True;
       }
    }

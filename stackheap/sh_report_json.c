@@ -5,8 +5,9 @@
 /* Format "stackheap-1", specified in docs/report-format.md.  Nothing in
    it depends on addresses or timing: two runs of the same binary on the
    same input write the same file except for "pid".  Fields added beyond
-   the contract: totals.bad_frees, totals.untracked_stack_switches,
-   totals.live_blocks_at_dump (dumps), sites[].phase, phases, label. */
+   the contract: totals.bad_frees, totals.off_stack_blocks (blocks allocated
+   while running on a stack the tool cannot follow), totals.max_stack_bytes,
+   sites[].phase, phases, label (dumps). */
 
 #include "pub_tool_clientstate.h"
 #include "pub_tool_libcfile.h"
@@ -255,9 +256,9 @@ Bool SH_(write_json_report)(const Report* r, const HChar* path)
    put_classes(SH_(total_classes));
    VG_(fprintf)(out, ",\n  \"frames\": %llu, \"max_stack_depth\": %d, \"max_stack_bytes\": %llu, "
                 "\"peak_live_bytes\": %llu, \"bad_frees\": %llu, "
-                "\"untracked_stack_switches\": %llu},\n",
+                "\"off_stack_blocks\": %llu},\n",
                 r->frames_pushed, r->max_stack_depth, r->max_stack_bytes,
-                SH_(peak_live_bytes), SH_(n_bad_frees), SH_(n_untracked_stack_switches));
+                SH_(peak_live_bytes), SH_(n_bad_frees), SH_(n_off_stack_blocks));
    VG_(fprintf)(out, " \"phases\": [");
    for (i = 0; i < SH_(n_phases)(); i++) {
       Phase* p = SH_(phase_at)(i);

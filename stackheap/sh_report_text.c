@@ -14,6 +14,11 @@ static const HChar* basename_of(const HChar* path)
    return slash ? slash + 1 : path;
 }
 
+static const HChar* plural(ULong n)
+{
+   return n == 1 ? "" : "s";
+}
+
 /* Percentage with one decimal, from integers. */
 static void pct(HChar* buf, Int n, ULong part, ULong whole)
 {
@@ -34,6 +39,8 @@ static void print_classes(const HChar* indent, const ULong* c)
       if (c[order[i]] != 0)
          len += VG_(snprintf)(line + len, sizeof line - len, " %s %'llu",
                               SH_(class_name)[order[i]], c[order[i]]);
+   if (len == (Int)VG_(strlen)(indent))
+      VG_(snprintf)(line + len, sizeof line - len, " (no blocks)");
    VG_(umsg)("%s\n", line);
 }
 
@@ -67,8 +74,8 @@ static void print_verdict(const Site* s)
    if (best >= 0) {
       const Home* h = VG_(indexXA)(s->homes, best);
       SH_(fn_name)(h->fn, fn, sizeof fn);
-      VG_(umsg)("   %'llu of %'llu blocks could have lived in %s() (depth %d)%s\n",
-                elig, s->blocks, fn, h->depth,
+      VG_(umsg)("   %'llu of %'llu blocks could have lived in %s%s (depth %d)%s\n",
+                elig, s->blocks, fn, VG_(strchr)(fn, '(') ? "" : "()", h->depth,
                 VG_(sizeXA)(s->homes) > 1 ? ", among other homes" : "");
    }
    for (c = 0; c < SH_CLASS_FRAME; c++)
@@ -88,13 +95,14 @@ static void print_site(const Site* s)
 {
    XArray* frames = SH_(describe_site_stack)(s);
    Word i;
-   VG_(umsg)("#%u [%s] %'llu blocks, %'llu bytes (%'llu..%'llu each), max %'llu live, "
+   VG_(umsg)("#%u [%s] %'llu block%s, %'llu bytes (%'llu..%'llu each), max %'llu live, "
              "avg lifetime %'llu instrs\n",
-             s->id, SH_(severity_name)[SH_(severity_of)(s)], s->blocks, s->bytes,
+             s->id, SH_(severity_name)[SH_(severity_of)(s)], s->blocks, plural(s->blocks),
+             s->bytes,
              s->min_size, s->max_size, s->max_live,
              s->freed ? s->lifetime_sum / s->freed : 0ULL);
    if (s->reallocs)
-      VG_(umsg)("   %'llu reallocs\n", s->reallocs);
+      VG_(umsg)("   %'llu realloc%s\n", s->reallocs, plural(s->reallocs));
    print_verdict(s);
    print_classes("   classes:", s->classes);
    VG_(umsg)("   allocated at:\n");
@@ -136,7 +144,9 @@ void SH_(write_text_report)(const Report* r)
       VG_(umsg)("Bad frees: %'llu (see the warnings above)\n", SH_(n_bad_frees));
    if (blocks == 0) return;
 
-   shown = r->n_sites < (UInt)SH_(clo_top) ? r->n_sites : (UInt)SH_(clo_top);
+   /* --top=0 shows every site. */
+   shown = (SH_(clo_top) == 0 || r->n_sites < (UInt)SH_(clo_top)) ? r->n_sites
+                                                                   : (UInt)SH_(clo_top);
    VG_(umsg)("\n");
    VG_(umsg)("-------- Hotspots: top %u of %u sites, by %s --------\n",
              shown, r->n_sites, SH_(sort_by_name)(SH_(clo_sort_by)));

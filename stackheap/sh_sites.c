@@ -52,6 +52,21 @@ static Bool decide_trim(Addr ip)
    return False;
 }
 
+/* libc code that runs main or a thread's start routine: the same for
+   every site, so stacks end before it. */
+static Bool is_start_up_code(Addr ip)
+{
+   DiEpoch ep = VG_(current_DiEpoch)();
+   const HChar* name;
+   if (VG_(get_fnname_kind_from_IP)(ep, ip) == Vg_FnNameBelowMain)
+      return True;
+   if (!VG_(get_fnname)(ep, ip, &name)) return False;
+   if (VG_(strncmp)(name, "__libc_start_main", 17) == 0) return True;
+   return VG_(strcmp)(name, "start_thread") == 0 || VG_(strcmp)(name, "clone") == 0
+          || VG_(strcmp)(name, "clone3") == 0 || VG_(strcmp)(name, "__clone") == 0
+          || VG_(strcmp)(name, "__clone3") == 0;
+}
+
 static IpNode* ip_info(Addr ip)
 {
    IpNode* n = VG_(HT_lookup)(ip_table, ip);
@@ -59,8 +74,7 @@ static IpNode* ip_info(Addr ip)
       n = VG_(malloc)("sh.ipnode", sizeof(IpNode));
       n->key = ip;
       n->trim = decide_trim(ip);
-      n->below_main = VG_(get_fnname_kind_from_IP)(VG_(current_DiEpoch)(), ip)
-                      == Vg_FnNameBelowMain;
+      n->below_main = is_start_up_code(ip);
       VG_(HT_add_node)(ip_table, n);
    }
    return n;

@@ -73,7 +73,9 @@ def compile_prog(name, opt="-O0", extra=(), out_name=None):
                        "".join(re.sub(r"\W", "_", e) for e in extra))
     BUILD.mkdir(parents=True, exist_ok=True)
     exe = BUILD / tag
-    if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
+    # Rebuild when the source or any shared header in tests/progs is newer.
+    newest = max([src.stat().st_mtime] + [h.stat().st_mtime for h in PROGS.glob("*.h")])
+    if not exe.exists() or exe.stat().st_mtime < newest:
         cc = "g++" if cxx else "gcc"
         cmd = [cc, "-g", opt, "-fno-omit-frame-pointer", "-o", str(exe), str(src),
                "-I", str(ROOT / "stackheap"), "-I", "/usr/include/valgrind",
