@@ -180,9 +180,9 @@ static void pool_instead(XArray* out, Site* s, ULong eligible, ULong per_frame,
    VG_(snprintf)(text, sizeof text,
       "%s at %s would need %'llu bytes of stack (%'llu bytes x %u simultaneous "
       "activations), over --stack-budget=%'llu: keep a pool or free list of %'llu "
-      "block(s) of %'llu bytes instead",
+      "block%s of %'llu bytes instead",
       what, loc, per_frame * activations, per_frame, activations,
-      SH_(clo_stack_budget), keep, s->max_size);
+      SH_(clo_stack_budget), keep, keep == 1 ? "" : "s", s->max_size);
    add(out, SH_SUG_POOL, s, text, eligible > keep ? 2 * (eligible - keep) : 0,
        eligible > keep ? (eligible - keep) * s->max_size : 0, 0, "medium");
 }
@@ -308,8 +308,9 @@ static void suggest_pool(XArray* out, Site* s)
    alloc_loc(s, loc, sizeof loc);
    VG_(snprintf)(text, sizeof text,
       "%'llu blocks of %'llu bytes allocated at %s escape the stack but at most %'llu "
-      "are alive at once: keep a pool or free list of %'llu objects",
-      s->blocks, s->const_size, loc, keep, keep);
+      "%s alive at once: keep a pool or free list of %'llu object%s",
+      s->blocks, s->const_size, loc, keep, keep == 1 ? "is" : "are", keep,
+      keep == 1 ? "" : "s");
    add(out, SH_SUG_POOL, s, text, 2 * (s->blocks - keep), (s->blocks - keep) * s->const_size,
        0, "medium");
 }
@@ -318,6 +319,10 @@ static void suggest_remove_escape(XArray* out, Site* s)
 {
    HChar loc[256], store[256], home_fn[256], text[1024];
    const HChar* into;
+   const FnActs* f;
+   UInt acts;
+   ULong cost;
+   Bool over;
    if (s->sole_escape_blocks == 0
        || !at_least_permille(s->sole_escape_blocks, s->blocks, SH_MIN_SOLE_ESCAPE_PERMILLE))
       return;
@@ -329,13 +334,19 @@ static void suggest_remove_escape(XArray* out, Site* s)
         : "another heap block";
    if (s->first_escape.valid && s->first_escape.store_ip == s->sole_escape_ip)
       into = s->first_escape.target;
+   /* The stack the block would then take, paid by every activation. */
+   f = VG_(HT_lookup)(fn_acts, s->sole_escape_home_fn);
+   acts = (f != NULL && f->max_activations > 0) ? f->max_activations : 1;
+   cost = s->sole_escape_max_size * acts;
+   over = cost > SH_(clo_stack_budget);
    VG_(snprintf)(text, sizeof text,
       "%'llu of %'llu blocks allocated at %s escape only through the store at %s into %s; "
-      "without it they could have lived in %s() (depth %d)",
-      s->sole_escape_blocks, s->blocks, loc, store, into, home_fn, s->sole_escape_depth);
+      "without it they could have lived in %s() (depth %d)%s",
+      s->sole_escape_blocks, s->blocks, loc, store, into, home_fn, s->sole_escape_depth,
+      over ? ", though as locals they would exceed --stack-budget: pool them instead" : "");
    add(out, SH_SUG_REMOVE_ESCAPE, s, text, 2 * s->sole_escape_blocks,
        s->sole_escape_blocks * (s->blocks ? s->bytes / s->blocks : 0),
-       s->sole_escape_max_size, s->sole_escape_cls == SH_CLASS_HEAP ? "medium" : "hard");
+       over ? 0 : cost, s->sole_escape_cls == SH_CLASS_HEAP ? "medium" : "hard");
 }
 
 /* Largest saving first; ties by bytes, then site id, then kind. */
