@@ -299,7 +299,7 @@ def test_recursion_over_default_stack_budget_is_a_pool(sh):
     assert "128,000 bytes of stack" in t and "64 bytes x 2000" in t
     assert loc("sug_recurse.c", "descend", "alloc") in t
     keep = deep["max_live"]
-    assert f"pool or free list of {keep:,} block(s) of 64 bytes" in t
+    assert f"pool or free list of {keep:,} blocks of 64 bytes" in t
     assert g["saved_calls"] == 2 * (deep["blocks"] - keep)
     assert g["saved_bytes"] == 64 * (deep["blocks"] - keep)
     assert g["stack_cost"] == 0
