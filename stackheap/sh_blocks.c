@@ -15,7 +15,22 @@
 
 static OSet* malloc_set;
 static OSet* custom_set;
-static Block* last_hit = NULL;
+static ULong next_uid = 1;
+
+/* A direct-mapped cache in front of the malloc set, indexed by the
+   address's 16-byte granule.  An entry is trusted only while the block it
+   names still carries the same uid (Block nodes come from a pool and are
+   only ever reused as Blocks, so a stale pointer is safe to read) and
+   still contains the address.  Used only while there are no custom
+   blocks, which could lie inside a cached malloc block. */
+#define SH_CACHE_BITS 12
+typedef struct { Block* b; ULong uid; } CacheEntry;
+static CacheEntry cache[1 << SH_CACHE_BITS];
+
+static inline CacheEntry* cache_slot(Addr a)
+{
+   return &cache[(a >> 4) & ((1 << SH_CACHE_BITS) - 1)];
+}
 
 Addr SH_(heap_lo)   = 0;
 Addr SH_(heap_span) = 0;
@@ -36,10 +51,10 @@ static Word cmp_addr_block(const void* key, const void* elem)
 
 void SH_(blocks_init)(void)
 {
-   malloc_set = VG_(OSetGen_Create)(offsetof(Block, start), cmp_addr_block,
-                                    VG_(malloc), "sh.blocks.m", VG_(free));
-   custom_set = VG_(OSetGen_Create)(offsetof(Block, start), cmp_addr_block,
-                                    VG_(malloc), "sh.blocks.c", VG_(free));
+   malloc_set = VG_(OSetGen_Create_With_Pool)(offsetof(Block, start), cmp_addr_block,
+                                              VG_(malloc), "sh.blocks.m", VG_(free),
+                                              1024, sizeof(Block));
+   custom_set = VG_(OSetGen_EmptyClone)(malloc_set);
 }
 
 Block* SH_(block_new)(Bool custom)
@@ -47,6 +62,7 @@ Block* SH_(block_new)(Bool custom)
    Block* b = VG_(OSetGen_AllocNode)(custom ? custom_set : malloc_set, sizeof(Block));
    VG_(memset)(b, 0, sizeof(Block));
    b->custom = custom;
+   b->uid = next_uid++;
    return b;
 }
 
@@ -73,14 +89,13 @@ Bool SH_(blocks_insert)(Block* b)
    if (VG_(OSetGen_Lookup)(set, &b->start) || VG_(OSetGen_Lookup)(set, &last))
       return False;
    VG_(OSetGen_Insert)(set, b);
-   /* The cache may hold the malloc block this custom one is carved from. */
-   if (b->custom) last_hit = NULL;
    widen_bounds(b);
    return True;
 }
 
 void SH_(block_discard)(Block* b)
 {
+   b->uid = 0;
    VG_(OSetGen_FreeNode)(b->custom ? custom_set : malloc_set, b);
 }
 
@@ -89,12 +104,12 @@ void SH_(blocks_detach)(Block* b)
    OSet* set = b->custom ? custom_set : malloc_set;
    Block* got = VG_(OSetGen_Remove)(set, &b->start);
    tl_assert(got == b);
-   if (last_hit == b) last_hit = NULL;
 }
 
 void SH_(blocks_remove)(Block* b)
 {
    SH_(blocks_detach)(b);
+   b->uid = 0;   /* invalidates cache entries naming it */
    VG_(OSetGen_FreeNode)(b->custom ? custom_set : malloc_set, b);
 }
 
@@ -106,18 +121,22 @@ Block* SH_(block_exact)(Addr a, Bool custom)
 
 Block* SH_(block_containing)(Addr a)
 {
-   Block* b = last_hit;
-   if (b != NULL && a - b->start < b->size)
-      return b;
-   if (VG_(OSetGen_Size)(custom_set) > 0) {
+   CacheEntry* e;
+   Block* b;
+   if (UNLIKELY(VG_(OSetGen_Size)(custom_set) > 0)) {
       b = VG_(OSetGen_Lookup)(custom_set, &a);
-      if (b != NULL && a - b->start < b->size) { last_hit = b; return b; }
+      if (b != NULL && a - b->start < b->size) return b;
+      b = VG_(OSetGen_Lookup)(malloc_set, &a);
+      return (b != NULL && a - b->start < b->size) ? b : NULL;
    }
+   e = cache_slot(a);
+   b = e->b;
+   if (b != NULL && b->uid == e->uid && a - b->start < b->size)
+      return b;
    b = VG_(OSetGen_Lookup)(malloc_set, &a);
    if (b != NULL && a - b->start < b->size) {
-      /* A custom block inside this one would have matched above; only
-         cache when there are none, so the cache never hides one. */
-      if (VG_(OSetGen_Size)(custom_set) == 0) last_hit = b;
+      e->b = b;
+      e->uid = b->uid;
       return b;
    }
    return NULL;

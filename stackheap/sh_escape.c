@@ -109,9 +109,14 @@ static void stack_store(ThreadState* ts, Block* b, Addr dest)
    if (anc < b->home_idx) b->home_idx = anc;
 }
 
+ULong SH_(n_store_checks) = 0;   /* helper calls (values inside the heap bounds) */
+ULong SH_(n_store_hits) = 0;     /* ... that pointed into a live block */
+
 VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
 {
    Block* b = SH_(block_containing)(v);
+   SH_(n_store_checks)++;
+   if (b != NULL) SH_(n_store_hits)++;
    ThreadId tid;
    ThreadState* ts;
    Block* d;
@@ -123,8 +128,8 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
    if (b->escape == SH_ESC_GLOBAL && (b->escape_ip_multi || b->escape_ip == ip))
       return;
    if (dest - b->start < b->size) return;           /* into itself */
-   tid = VG_(get_running_tid)();
-   ts = SH_(thread)(tid);
+   ts = SH_(cur_ts) ? SH_(cur_ts) : SH_(thread)(VG_(get_running_tid)());
+   tid = ts->tid;
    if (UNLIKELY(ts->handoff_value != 0) && v == ts->handoff_value)
       return;                                       /* pthread_create's own copy */
 

@@ -75,6 +75,8 @@ static void grow(ThreadState* ts)
 
 static inline ThreadState* running_thread(void)
 {
+   ThreadState* ts = SH_(cur_ts);
+   if (LIKELY(ts != NULL)) return ts;
    return SH_(thread)(VG_(get_running_tid)());
 }
 

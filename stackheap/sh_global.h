@@ -114,6 +114,10 @@ typedef struct {
 } ThreadState;
 
 ThreadState* SH_(thread)(ThreadId tid);     /* creates on first use */
+/* The thread running client code now (set when a thread starts running:
+   helpers called from generated code use it instead of a lookup). */
+extern ThreadState* SH_(cur_ts);
+void SH_(thread_runs)(ThreadId tid);
 ThreadState* SH_(thread_if_any)(ThreadId tid);
 void SH_(threads_init)(void);
 void SH_(thread_created)(ThreadId parent, ThreadId child);
@@ -244,6 +248,7 @@ Bool  SH_(is_alloc_frame_ip)(Addr ip);
 
 typedef struct _Block {
    Addr   start;          /* first byte: the key of the block sets */
+   ULong  uid;            /* unique per allocation: validates lookup-cache entries */
    SizeT  size;           /* current requested size */
    SizeT  max_size;       /* largest size it reached (realloc) */
    Site*  site;
@@ -315,6 +320,7 @@ extern ULong SH_(total_classes)[SH_N_CLASSES];
    instruction at ip.  The generated guard has already checked that v
    lies within [heap_lo, heap_lo+heap_span). */
 VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip);
+extern ULong SH_(n_store_checks), SH_(n_store_hits);
 /* A region was written by a dirty helper: check every aligned word. */
 VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip);
 /* Mark a block escaped (also used for the pthread_create hand-off). */

@@ -47,6 +47,11 @@ static void sh_first_insn(ThreadId tid)
    SH_(thread_first_insn)(tid);
 }
 
+static void sh_start_client_code(ThreadId tid, ULong blocks_done)
+{
+   SH_(thread_runs)(tid);
+}
+
 static void sh_thread_exit(ThreadId tid)
 {
    SH_(thread_exited)(tid);
@@ -150,6 +155,12 @@ static void sh_fini(Int exitcode)
    SH_(build_report)(&r, NULL);
    write_reports(&r, path);
    crossed = SH_(check_thresholds)(&r);
+   if (VG_(clo_stats)) {
+      VG_(dmsg)("stackheap: %'llu calls seen, %'llu store checks, %'llu hit a live block\n",
+                r.frames_pushed, SH_(n_store_checks), SH_(n_store_hits));
+      VG_(dmsg)("stackheap: %'llu live blocks at exit, %'u sites\n",
+                SH_(n_live_blocks)(), SH_(n_sites)());
+   }
    SH_(free_report)(&r);
    if (path) VG_(free)(path);
    if (crossed && VG_(clo_error_exitcode) > 0)
@@ -181,6 +192,7 @@ static void sh_pre_clo_init(void)
    VG_(track_pre_thread_ll_create)(sh_thread_created);
    VG_(track_pre_thread_first_insn)(sh_first_insn);
    VG_(track_pre_thread_ll_exit)(sh_thread_exit);
+   VG_(track_start_client_code)(sh_start_client_code);
    VG_(track_pre_deliver_signal)(sh_signal_delivered);
    VG_(track_post_deliver_signal)(sh_signal_returned);
 

@@ -20,6 +20,13 @@ void SH_(threads_init)(void)
 
 ThreadId SH_(max_tid)(void) { return max_tid_seen; }
 
+ThreadState* SH_(cur_ts) = NULL;
+
+void SH_(thread_runs)(ThreadId tid)
+{
+   SH_(cur_ts) = SH_(thread)(tid);
+}
+
 ThreadState* SH_(thread_if_any)(ThreadId tid)
 {
    if (tid >= n_threads_alloc) return NULL;
