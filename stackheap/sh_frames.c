@@ -41,6 +41,35 @@ ShSeg SH_(seg_of)(ThreadState* ts, Addr a)
    return SH_SEG_OTHER;
 }
 
+/* The innermost frame of the running thread, as the range [top_lo,
+   top_lo + top_span) that generated code tests store destinations
+   against.  A pointer stored into the innermost frame can never change a
+   block's verdict: the frame encloses the block's life only if it is
+   already the innermost surviving frame of its allocation stack, and the
+   home at free time is at or outside that frame anyway.  The one thing
+   such a store can reveal is a block of another thread, so the filter is
+   on only while the program has a single thread; it is off (span 0) on
+   stacks the tool does not follow. */
+Addr SH_(top_lo) = 0;
+Addr SH_(top_span) = 0;
+Bool SH_(single_threaded) = True;
+
+void SH_(refresh_top_filter)(ThreadState* ts)
+{
+   const Frame* f;
+   if (ts != SH_(cur_ts)) return;
+   SH_(top_lo) = SH_(top_span) = 0;
+   if (!SH_(single_threaded) || ts->depth == 0) return;
+   f = &ts->frames[ts->depth - 1];
+   if (f->seg == SH_SEG_NORMAL && ts->stack_limit != 0 && f->entry_sp >= ts->stack_limit) {
+      SH_(top_lo) = ts->stack_limit;
+      SH_(top_span) = f->entry_sp - ts->stack_limit + 1;
+   } else if (f->seg == SH_SEG_ALT && f->entry_sp >= ts->alt_lo) {
+      SH_(top_lo) = ts->alt_lo;
+      SH_(top_span) = f->entry_sp - ts->alt_lo + 1;
+   }
+}
+
 static inline void pop_frame(ThreadState* ts)
 {
    Frame* f = &ts->frames[--ts->depth];
@@ -65,6 +94,7 @@ void SH_(unwind_to)(ThreadState* ts, Addr sp)
       /* Just moved onto another stack: nothing has returned yet. */
       break;
    }
+   SH_(refresh_top_filter)(ts);
 }
 
 static void grow(ThreadState* ts)
@@ -98,6 +128,7 @@ static Frame* push_frame(ThreadState* ts, Addr entry_sp, Addr fn, ShSeg seg)
       ts->max_stack_bytes = (seg == SH_SEG_NORMAL && entry_sp < ts->stack_top)
                             ? ts->stack_top - entry_sp : 0;
    }
+   SH_(refresh_top_filter)(ts);
    return f;
 }
 
@@ -213,4 +244,5 @@ void SH_(signal_returned)(ThreadId tid, Int sig)
    ts->on_altstack = False;
    for (j = ts->depth - 1; j >= 0; j--)
       if (ts->frames[j].seg == SH_SEG_ALT) { ts->on_altstack = True; break; }
+   SH_(refresh_top_filter)(ts);
 }

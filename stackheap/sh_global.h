@@ -131,6 +131,11 @@ VG_REGPARM(1) void SH_(on_return)(Addr sp_after);
 VG_REGPARM(1) void SH_(on_root_entry)(Addr fn);
 VG_REGPARM(1) void SH_(on_libc_start_main)(Addr main_fn);
 void SH_(unwind_to)(ThreadState* ts, Addr sp);
+/* Stores into [top_lo, top_lo + top_span) need no check (sh_frames.c);
+   read by generated code. */
+extern Addr SH_(top_lo), SH_(top_span);
+extern Bool SH_(single_threaded);
+void SH_(refresh_top_filter)(ThreadState* ts);
 ShSeg SH_(seg_of)(ThreadState* ts, Addr a);
 /* Index of the frame owning stack address a, or -1 when no frame does. */
 Int  SH_(frame_owning)(ThreadState* ts, Addr a);

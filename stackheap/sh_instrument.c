@@ -26,6 +26,8 @@ typedef struct {
    IRSB* sb;
    IRTemp heap_lo;      /* loaded once per superblock, on first use */
    IRTemp heap_span;
+   IRTemp top_lo;       /* the innermost frame's range, likewise */
+   IRTemp top_span;
    Addr   ip;           /* guest address of the current instruction */
 } Ctx;
 
@@ -47,9 +49,16 @@ static IRExpr* atom(Ctx* c, IRType ty, IRExpr* e)
 /* The heap bounds change only in allocator calls, which end superblocks
    (client requests), so one load per superblock is enough.  They are read
    from memory, never baked in: translations outlive the values. */
+static IRTemp load_global(Ctx* c, const Addr* where)
+{
+   return assign(c, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, mk_u64((ULong)(HWord)where)));
+}
+
 static void load_bounds(Ctx* c)
 {
    if (c->heap_lo != IRTemp_INVALID) return;
+   c->top_lo = load_global(c, &SH_(top_lo));
+   c->top_span = load_global(c, &SH_(top_span));
    c->heap_lo = assign(c, Ity_I64,
                        IRExpr_Load(Iend_LE, Ity_I64, mk_u64((ULong)(HWord)&SH_(heap_lo))));
    c->heap_span = assign(c, Ity_I64,
@@ -72,12 +81,22 @@ static IRExpr* and1(Ctx* c, IRExpr* a, IRExpr* b)
    return IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_And1, a, b)));
 }
 
+/* dest is outside the innermost frame: (dest - top_lo) >=u top_span. */
+static IRExpr* outside_top_frame(Ctx* c, IRExpr* dest)
+{
+   IRTemp d;
+   load_bounds(c);
+   d = assign(c, Ity_I64, IRExpr_Binop(Iop_Sub64, dest, IRExpr_RdTmp(c->top_lo)));
+   return IRExpr_RdTmp(assign(c, Ity_I1,
+            IRExpr_Binop(Iop_CmpLE64U, IRExpr_RdTmp(c->top_span), IRExpr_RdTmp(d))));
+}
+
 static void call_on_store(Ctx* c, IRExpr* addr, IRExpr* value, IRExpr* guard)
 {
    IRDirty* di = unsafeIRDirty_0_N(3, "sh_on_store",
                                    VG_(fnptr_to_fnentry)(SH_(on_store)),
                                    mkIRExprVec_3(addr, value, mk_u64(c->ip)));
-   di->guard = guard;
+   di->guard = and1(c, guard, outside_top_frame(c, addr));
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
@@ -229,7 +248,7 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
 
    tl_assert(gWordTy == Ity_I64);
    c.sb = deepCopyIRSBExceptStmts(sbIn);
-   c.heap_lo = c.heap_span = IRTemp_INVALID;
+   c.heap_lo = c.heap_span = c.top_lo = c.top_span = IRTemp_INVALID;
    c.ip = 0;
 
    /* The preamble (self-checks) stays untouched, before everything. */

@@ -11,6 +11,7 @@
 static ThreadState** threads = NULL;
 static UInt n_threads_alloc = 0;
 static ThreadId max_tid_seen = 0;
+static UInt n_created = 0;
 
 void SH_(threads_init)(void)
 {
@@ -25,6 +26,7 @@ ThreadState* SH_(cur_ts) = NULL;
 void SH_(thread_runs)(ThreadId tid)
 {
    SH_(cur_ts) = SH_(thread)(tid);
+   SH_(refresh_top_filter)(SH_(cur_ts));
 }
 
 ThreadState* SH_(thread_if_any)(ThreadId tid)
@@ -76,6 +78,9 @@ void SH_(thread_created)(ThreadId parent, ThreadId child)
    }
    ts = SH_(thread)(child);
    ts->creator = parent;
+   /* The core announces the main thread too. */
+   if (++n_created > 1) SH_(single_threaded) = False;
+   if (SH_(cur_ts) != NULL) SH_(refresh_top_filter)(SH_(cur_ts));
 }
 
 /* The starting stack pointer: above it lie the thread's descriptor and TLS
