@@ -245,6 +245,8 @@ static void retire_block(ThreadId tid, Block* b, Bool at_exit)
    ShClass cls;
    Int home;
    if (!b->counted || s == NULL) return;
+   /* Returns pop shadow frames lazily: catch up before reading them. */
+   if (!at_exit) SH_(unwind_to)(SH_(thread)(tid), VG_(get_SP)(tid));
    cls = classify(tid, b, at_exit, &home);
    s->classes[cls]++;
    s->cls_bytes[cls] += b->max_size;

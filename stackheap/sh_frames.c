@@ -4,9 +4,11 @@
 
 /* Each thread has a shadow stack of Frames, pushed at every call seen in
    the generated code.  Frames are never popped by matching returns:
-   after any call or return, every frame whose entry SP lies below the
-   current SP has returned, whatever way it left (ret, longjmp, C++
-   exception, a tail call).  That one rule keeps the stack right.
+   every frame whose entry SP lies below the current SP has returned,
+   whatever way it left (ret, longjmp, C++ exception, a tail call).  That
+   one rule keeps the stack right, and it is applied lazily: at the next
+   call, allocation, free, or store of a heap pointer into the stack, which
+   are the only moments the shadow stack is read.  Returns cost nothing.
 
    Stacks other than the thread's own (a signal alternate stack, or a
    stack the program switched to with swapcontext or a coroutine library)
@@ -132,20 +134,17 @@ static Frame* push_frame(ThreadState* ts, Addr entry_sp, Addr fn, ShSeg seg)
    return f;
 }
 
-VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, Addr call_site)
+VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target)
 {
    ThreadState* ts = running_thread();
-   SH_(unwind_to)(ts, sp_after);
+   /* A frame whose entry SP is this call's has returned (its return
+      address slot is being reused): pop entry_sp <= sp_after. */
+   SH_(unwind_to)(ts, sp_after + 1);
    push_frame(ts, sp_after, target, SH_(seg_of)(ts, sp_after));
    /* Until the thread has a root, look for a call into main or into a
       start routine announced by pthread_create. */
    if (UNLIKELY(ts->root_idx < 0) && SH_(is_root_fn)(target))
       SH_(on_root_entry)(target);
-}
-
-VG_REGPARM(1) void SH_(on_return)(Addr sp_after)
-{
-   SH_(unwind_to)(running_thread(), sp_after);
 }
 
 /* Generated at the entry of main and of every start routine: the frame

@@ -126,8 +126,7 @@ void SH_(thread_exited)(ThreadId tid);
 ThreadId SH_(max_tid)(void);
 
 /* Helpers called from generated code. */
-VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, Addr call_site);
-VG_REGPARM(1) void SH_(on_return)(Addr sp_after);
+VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target);
 VG_REGPARM(1) void SH_(on_root_entry)(Addr fn);
 VG_REGPARM(1) void SH_(on_libc_start_main)(Addr main_fn);
 void SH_(unwind_to)(ThreadState* ts, Addr sp);
@@ -322,12 +321,12 @@ extern ULong SH_(total_classes)[SH_N_CLASSES];
 /*------------------------------------------------------------*/
 
 /* Called from generated code: value v was stored at dest by the
-   instruction at ip.  The generated guard has already checked that v
-   lies within [heap_lo, heap_lo+heap_span). */
-VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip);
+   instruction at ip, with the stack pointer at sp.  The generated guard
+   has already checked that v lies within [heap_lo, heap_lo+heap_span). */
+VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip, Addr sp);
 extern ULong SH_(n_store_checks), SH_(n_store_hits);
 /* A region was written by a dirty helper: check every aligned word. */
-VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip);
+VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip, Addr sp);
 /* Mark a block escaped (also used for the pthread_create hand-off). */
 void SH_(escape_block)(Block* b, ShClass cls, Addr ip, Addr dest);
 

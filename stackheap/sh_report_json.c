@@ -7,6 +7,7 @@
    same input write the same file except for "pid".  Fields added beyond
    the contract: totals.bad_frees, totals.off_stack_blocks (blocks allocated
    while running on a stack the tool cannot follow), totals.max_stack_bytes,
+   threads (per thread: calls, deepest shadow stack and its stack bytes),
    sites[].phase, phases, label (dumps). */
 
 #include "pub_tool_clientstate.h"
@@ -259,6 +260,20 @@ Bool SH_(write_json_report)(const Report* r, const HChar* path)
                 "\"off_stack_blocks\": %llu},\n",
                 r->frames_pushed, r->max_stack_depth, r->max_stack_bytes,
                 SH_(peak_live_bytes), SH_(n_bad_frees), SH_(n_off_stack_blocks));
+   VG_(fprintf)(out, " \"threads\": [");
+   {
+      ThreadId t;
+      Bool first = True;
+      for (t = 1; t <= SH_(max_tid)(); t++) {
+         ThreadState* ts = SH_(thread_if_any)(t);
+         if (ts == NULL) continue;
+         VG_(fprintf)(out, "%s{\"tid\": %u, \"frames\": %llu, \"max_stack_depth\": %d, "
+                      "\"max_stack_bytes\": %llu}", first ? "" : ", ", t,
+                      ts->frames_pushed, ts->max_depth, ts->max_stack_bytes);
+         first = False;
+      }
+   }
+   VG_(fprintf)(out, "],\n");
    VG_(fprintf)(out, " \"phases\": [");
    for (i = 0; i < SH_(n_phases)(); i++) {
       Phase* p = SH_(phase_at)(i);

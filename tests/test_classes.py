@@ -457,3 +457,26 @@ def test_deep_recursion(run, opt):
     assert r.totals["classes"]["frame"] == 10000
     assert r.totals["max_stack_depth"] >= 10000
     assert r.totals["frames"] >= 10000
+
+
+# --- stack switches ----------------------------------------------------------
+
+@pytest.mark.parametrize("opt", OPTS)
+def test_coroutine_stack_switches(run, opt):
+    r = run("cls_coroutine.c", opt)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "coroutine 5 8\n"
+    line = line_of("cls_coroutine.c", "BEFORE-AFTER")
+    local = [s for s in r.sites if base(s["stack"][0].get("file")) == "cls_coroutine.c"
+             and s["stack"][0].get("line") == line]
+    # before() and after() are two sites (different callers); both frame,
+    # so the main stack's shadow frames survived the switches.
+    by_caller = {s["stack"][1]["fn"]: s for s in local}
+    for caller in ("before", "after"):
+        only(by_caller[caller], "frame", 3)
+        assert by_caller[caller]["homes"] == [{"depth": 0, "fn": "local_work", "blocks": 3}]
+    co = site_at(r, "cls_coroutine.c", "CORO", fn="in_coroutine")
+    assert co["blocks"] == 5
+    # never a false "eligible" for blocks of a stack the tool cannot follow
+    assert co["classes"]["frame"] == 0 and co["classes"]["caller"] == 0
+    assert r.totals["off_stack_blocks"] == 5

@@ -482,3 +482,45 @@ def test_two_runs_identical(tmp_path, prog):
     assert a.text == b.text
     assert a.stdout == b.stdout
     check_consistency(a)
+
+
+# --------------------------------------------------------------------------
+# Memory pools (VALGRIND_CREATE_MEMPOOL family)
+# --------------------------------------------------------------------------
+
+def test_mempool_requests(sh):
+    r = sh("mempool.c", tool_args=("--alloc-fn=mp_alloc",))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "mempool 15\n"
+    assert "Warning" not in r.stderr
+    check_consistency(r)
+    used = r.site("use_and_free")
+    assert (used["blocks"], used["bytes"]) == (6, 240)
+    only_classes(used, frame=6)
+    assert used["homes"] == [{"depth": 0, "fn": "use_and_free", "blocks": 6}]
+    kept = r.site("keep_till_destroy")
+    assert (kept["blocks"], kept["bytes"]) == (4, 96)
+    # freed by DESTROY_MEMPOOL in main: still inside main's activation
+    only_classes(kept, caller=4)
+    assert kept["homes"] == [{"depth": 1, "fn": "main", "blocks": 4}]
+    ch = r.site("changed")
+    assert (ch["blocks"], ch["bytes"], ch["min_size"], ch["max_size"], ch["reallocs"]) == \
+        (1, 64, 16, 64, 1)
+    only_classes(ch, frame=1)
+    # the arena itself is a malloc block of its own (and printf's buffer another)
+    arena = [s for s in r.sites if fns(s)[0] == "main"]
+    assert [(a["blocks"], a["bytes"]) for a in arena] == [(1, 4096)]
+    pool_sites = [used, kept, ch]
+    assert sum(s["blocks"] for s in pool_sites) == 11
+    assert sum(s["bytes"] for s in pool_sites) == 400
+
+
+def test_per_thread_frame_statistics(sh):
+    r = sh("threads.c")
+    th = r.json["threads"]
+    assert [t["tid"] for t in th] == list(range(1, len(th) + 1))
+    assert len(th) >= 2      # main and the workers (thread ids may be reused)
+    assert sum(t["frames"] for t in th) == r.totals["frames"]
+    assert max(t["max_stack_depth"] for t in th) == r.totals["max_stack_depth"]
+    for t in th:
+        assert t["frames"] > 0 and t["max_stack_depth"] >= 2 and t["max_stack_bytes"] > 0

@@ -217,3 +217,48 @@ def test_max_stack_block(tmp_path, opts_exe):
     assert big["classes"]["frame"] == 0
     assert r.totals["stack_eligible_blocks"] == 110
     assert r.totals["stack_eligible_bytes"] == 1300
+
+
+def test_top_zero_shows_every_site(sh):
+    r = sh("opts.c", tool_args=("--top=0",))
+    n = len(r.json["sites"])
+    assert n >= 3
+    assert f"Hotspots: top {n} of {n} sites" in r.text
+    assert len(re.findall(r"^#\d+ \[", r.text, re.M)) == n
+
+
+def test_stats_prints_counters(sh):
+    r = sh("opts.c", tool_args=("--stats=yes",))
+    m = re.search(r"stackheap: ([\d,]+) calls seen, ([\d,]+) store checks, ([\d,]+) hit",
+                  r.stderr)
+    assert m, r.stderr
+    assert int(m.group(1).replace(",", "")) == r.totals["frames"]
+    assert "innermost-frame filter on (single-threaded)" in r.stderr
+
+
+def test_stats_filter_off_with_threads(sh):
+    r = sh("threads.c", tool_args=("--stats=yes",))
+    assert r.returncode == 0
+    assert "innermost-frame filter off (threads)" in r.stderr
+
+
+def _line_of(prog, marker):
+    path = os.path.join(os.path.dirname(__file__), "progs", prog)
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if marker in line:
+                return n
+    raise AssertionError(marker)
+
+
+def test_inlined_frames_are_named(sh):
+    r = sh("inlined.c", opt="-O2")
+    mk, call = _line_of("inlined.c", "/* MK */"), _line_of("inlined.c", "/* CALL */")
+    s = r.site("make_buf")
+    assert [f["fn"] for f in s["stack"][:3]] == ["make_buf", "outer", "main"]
+    assert (s["stack"][0]["line"], s["stack"][1]["line"]) == (mk, call)
+    assert s["blocks"] == 20 and s["classes"]["frame"] == 20
+    assert s["homes"] == [{"depth": 0, "fn": "outer", "blocks": 20}]
+    off = sh("inlined.c", opt="-O2", tool_args=("--read-inline-info=no",))
+    s2 = off.site("outer")
+    assert s2["stack"][0]["fn"] == "outer" and s2["blocks"] == 20
