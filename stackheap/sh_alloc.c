@@ -166,14 +166,23 @@ static ShClass stack_verdict(ThreadId tid, Block* b, /*OUT*/Int* home_out)
 
 /* The verdict for a block leaving the live set (freed, or at exit), in
    the priority order of the format document. */
+ShClass SH_(class_if_never_freed)(const Block* b)
+{
+   switch (b->escape) {
+   case SH_ESC_GLOBAL: return SH_CLASS_GLOBAL;
+   case SH_ESC_THREAD: return SH_CLASS_THREAD;
+   case SH_ESC_HEAP:   return SH_CLASS_HEAP;
+   default:            return SH_CLASS_NEVER_FREED;
+   }
+}
+
 static ShClass classify(ThreadId tid, Block* b, Bool at_exit, /*OUT*/Int* home_out)
 {
    *home_out = -1;
+   if (at_exit) return SH_(class_if_never_freed)(b);
    if (b->escape == SH_ESC_GLOBAL) return SH_CLASS_GLOBAL;
-   if (b->escape == SH_ESC_THREAD) return SH_CLASS_THREAD;
-   if (!at_exit && tid != b->tid) return SH_CLASS_THREAD;
+   if (b->escape == SH_ESC_THREAD || tid != b->tid) return SH_CLASS_THREAD;
    if (b->escape == SH_ESC_HEAP)   return SH_CLASS_HEAP;
-   if (at_exit) return SH_CLASS_NEVER_FREED;
    return stack_verdict(tid, b, home_out);
 }
 
@@ -218,6 +227,20 @@ static void note_reuse(Site* s, Block* b)
    s->last_free_time = SH_(instrs);
 }
 
+/* One growth step of a logical buffer (b, now new_size bytes, was
+   old_size): the longest chain of the site is its reserve_capacity story. */
+static void note_growth_step(Site* s, Block* b, SizeT old_size, SizeT new_size)
+{
+   b->growth++;
+   s->growth_steps++;
+   s->growth_bytes += old_size;
+   if (b->growth > s->max_growth_chain) {
+      s->max_growth_chain = b->growth;
+      s->chain_first_size = b->chain_first;
+      s->chain_last_size = new_size;
+   }
+}
+
 /* Allocate-copy-free growth: the block being freed was just superseded by
    a larger block of the same site (a C++ container growing). */
 static void note_copy_growth(Site* s, Block* b)
@@ -227,16 +250,10 @@ static void note_copy_growth(Site* s, Block* b)
       return;
    succ = SH_(block_exact)(s->last_alloc_start, b->custom);
    if (succ == NULL || succ->site != s || succ->growth > 0) return;
-   succ->growth = b->growth + 1;
+   succ->growth = b->growth;
    succ->chain_first = b->chain_first;
-   s->growth_steps++;
    s->growth_copy_steps++;
-   s->growth_bytes += b->size;
-   if (succ->growth > s->max_growth_chain) {
-      s->max_growth_chain = succ->growth;
-      s->chain_first_size = succ->chain_first;
-      s->chain_last_size = succ->size;
-   }
+   note_growth_step(s, succ, b->size, succ->size);
 }
 
 static void retire_block(ThreadId tid, Block* b, Bool at_exit)
@@ -341,16 +358,8 @@ static void note_resize(Block* b, SizeT new_n)
       b->max_size = new_n;
       if (new_n > s->max_size) s->max_size = new_n;
    }
-   if (new_n > b->size) {
-      b->growth++;
-      s->growth_steps++;
-      s->growth_bytes += b->size;
-      if (b->growth > s->max_growth_chain) {
-         s->max_growth_chain = b->growth;
-         s->chain_first_size = b->chain_first;
-         s->chain_last_size = new_n;
-      }
-   }
+   if (new_n > b->size)
+      note_growth_step(s, b, b->size, new_n);
    if (new_n != s->const_size) s->varied_sizes = True;
    b->size = new_n;
 }

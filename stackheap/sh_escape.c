@@ -112,7 +112,7 @@ static void stack_store(ThreadState* ts, Block* b, Addr dest)
 ULong SH_(n_store_checks) = 0;   /* helper calls (values inside the heap bounds) */
 ULong SH_(n_store_hits) = 0;     /* ... that pointed into a live block */
 
-VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip, Addr sp)
+VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
 {
    Block* b = SH_(block_containing)(v);
    SH_(n_store_checks)++;
@@ -138,12 +138,7 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip, Addr sp)
          escape(b, SH_CLASS_THREAD, ip, dest, NULL, tid);
          return;
       }
-      if (b->escape == SH_ESC_NONE) {
-         /* Frames that returned since the last call are popped now. */
-         if (ts->depth > 0 && ts->frames[ts->depth - 1].entry_sp < sp)
-            SH_(unwind_to)(ts, sp);
-         stack_store(ts, b, dest);
-      }
+      if (b->escape == SH_ESC_NONE) stack_store(ts, b, dest);
       return;
    }
    d = SH_(block_containing)(dest);
@@ -158,12 +153,12 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip, Addr sp)
       escape(b, SH_CLASS_GLOBAL, ip, dest, NULL, 0);
 }
 
-VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip, Addr sp)
+VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip)
 {
    Addr w = (dest + 7) & ~(Addr)7;
    for (; w + 8 <= dest + len; w += 8) {
       Addr v = *(Addr*)w;
       if (v - SH_(heap_lo) < SH_(heap_span))
-         SH_(on_store)(w, v, ip, sp);
+         SH_(on_store)(w, v, ip);
    }
 }

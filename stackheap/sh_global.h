@@ -127,6 +127,7 @@ ThreadId SH_(max_tid)(void);
 
 /* Helpers called from generated code. */
 VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target);
+VG_REGPARM(1) void SH_(on_return)(Addr sp_after);
 VG_REGPARM(1) void SH_(on_root_entry)(Addr fn);
 VG_REGPARM(1) void SH_(on_libc_start_main)(Addr main_fn);
 void SH_(unwind_to)(ThreadState* ts, Addr sp);
@@ -311,6 +312,8 @@ void  SH_(custom_free)(ThreadId tid, Addr a);
 void  SH_(destroy_pool)(ThreadId tid, Addr pool);
 void  SH_(custom_resize)(ThreadId tid, Addr a, SizeT old_n, SizeT new_n);
 void  SH_(finish_live_blocks)(void);
+/* The class of a block still live when the program ends (or at a dump). */
+ShClass SH_(class_if_never_freed)(const Block* b);
 
 extern ULong SH_(total_blocks), SH_(total_bytes);
 extern ULong SH_(live_bytes), SH_(peak_live_bytes);
@@ -321,12 +324,12 @@ extern ULong SH_(total_classes)[SH_N_CLASSES];
 /*------------------------------------------------------------*/
 
 /* Called from generated code: value v was stored at dest by the
-   instruction at ip, with the stack pointer at sp.  The generated guard
-   has already checked that v lies within [heap_lo, heap_lo+heap_span). */
-VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip, Addr sp);
+   instruction at ip.  The generated guard has already checked that v
+   lies within [heap_lo, heap_lo+heap_span). */
+VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip);
 extern ULong SH_(n_store_checks), SH_(n_store_hits);
 /* A region was written by a dirty helper: check every aligned word. */
-VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip, Addr sp);
+VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip);
 /* Mark a block escaped (also used for the pthread_create hand-off). */
 void SH_(escape_block)(Block* b, ShClass cls, Addr ip, Addr dest);
 

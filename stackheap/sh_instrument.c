@@ -5,8 +5,8 @@
 /* What is added to each superblock:
    - an inline guest-instruction counter (the time base), bumped before
      every side exit and at the end;
-   - at a call, SH_(on_call)(SP after the call, target); nothing at a
-     return (frames are popped lazily, see sh_frames.c);
+   - at a call, SH_(on_call)(SP after the call, target); at a return,
+     SH_(on_return)(SP after it);
    - at the entry of main or of a thread start routine, SH_(on_root_entry);
    - after every store that could carry a pointer, SH_(on_store), guarded
      by an inline range test against the heap's bounds so that the helper
@@ -29,7 +29,6 @@ typedef struct {
    IRTemp top_lo;       /* the innermost frame's range, likewise */
    IRTemp top_span;
    Addr   ip;           /* guest address of the current instruction */
-   Int    offset_sp;    /* guest state offset of the stack pointer */
 } Ctx;
 
 static IRExpr* mk_u64(ULong v) { return IRExpr_Const(IRConst_U64(v)); }
@@ -92,16 +91,11 @@ static IRExpr* outside_top_frame(Ctx* c, IRExpr* dest)
             IRExpr_Binop(Iop_CmpLE64U, IRExpr_RdTmp(c->top_span), IRExpr_RdTmp(d))));
 }
 
-static IRExpr* current_sp(Ctx* c)
-{
-   return IRExpr_RdTmp(assign(c, Ity_I64, IRExpr_Get(c->offset_sp, Ity_I64)));
-}
-
 static void call_on_store(Ctx* c, IRExpr* addr, IRExpr* value, IRExpr* guard)
 {
    IRDirty* di = unsafeIRDirty_0_N(3, "sh_on_store",
                                    VG_(fnptr_to_fnentry)(SH_(on_store)),
-                                   mkIRExprVec_4(addr, value, mk_u64(c->ip), current_sp(c)));
+                                   mkIRExprVec_3(addr, value, mk_u64(c->ip)));
    di->guard = and1(c, guard, outside_top_frame(c, addr));
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
@@ -182,8 +176,7 @@ static void check_dirty_writes(Ctx* c, IRDirty* d)
    if (d->mAddr == NULL || d->mSize < 8) return;
    di = unsafeIRDirty_0_N(3, "sh_on_store_region",
                           VG_(fnptr_to_fnentry)(SH_(on_store_region)),
-                          mkIRExprVec_4(d->mAddr, mk_u64(d->mSize), mk_u64(c->ip),
-                                        current_sp(c)));
+                          mkIRExprVec_3(d->mAddr, mk_u64(d->mSize), mk_u64(c->ip)));
    di->guard = d->guard;
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
@@ -217,15 +210,19 @@ static Bool is_libc_start_main(Addr a)
           && (name[17] == '\0' || name[17] == '@');
 }
 
-static void add_call_event(Ctx* c, const VexGuestLayout* layout, IRJumpKind jk,
-                           IRExpr* next)
+static void add_frame_event(Ctx* c, const VexGuestLayout* layout, IRJumpKind jk,
+                            IRExpr* next)
 {
    IRTemp sp;
    IRDirty* di;
-   if (jk != Ijk_Call) return;
+   if (jk != Ijk_Call && jk != Ijk_Ret) return;
    sp = assign(c, Ity_I64, IRExpr_Get(layout->offset_SP, Ity_I64));
-   di = unsafeIRDirty_0_N(2, "sh_on_call", VG_(fnptr_to_fnentry)(SH_(on_call)),
-                          mkIRExprVec_2(IRExpr_RdTmp(sp), next));
+   if (jk == Ijk_Call)
+      di = unsafeIRDirty_0_N(2, "sh_on_call", VG_(fnptr_to_fnentry)(SH_(on_call)),
+                             mkIRExprVec_2(IRExpr_RdTmp(sp), next));
+   else
+      di = unsafeIRDirty_0_N(1, "sh_on_return", VG_(fnptr_to_fnentry)(SH_(on_return)),
+                             mkIRExprVec_1(IRExpr_RdTmp(sp)));
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
@@ -253,7 +250,6 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
    c.sb = deepCopyIRSBExceptStmts(sbIn);
    c.heap_lo = c.heap_span = c.top_lo = c.top_span = IRTemp_INVALID;
    c.ip = 0;
-   c.offset_sp = layout->offset_SP;
 
    /* The preamble (self-checks) stays untouched, before everything. */
    for (i = 0; i < sbIn->stmts_used && sbIn->stmts[i]->tag != Ist_IMark; i++)
@@ -319,6 +315,6 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
       }
    }
    add_instr_count(&c, seen - counted);
-   add_call_event(&c, layout, sbIn->jumpkind, sbIn->next);
+   add_frame_event(&c, layout, sbIn->jumpkind, sbIn->next);
    return c.sb;
 }

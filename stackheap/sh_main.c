@@ -101,31 +101,16 @@ static HChar* json_path_now(void)
 }
 
 /* A dump counts the blocks still live as if the program ended here: they
-   are never_freed in that report, and live again afterwards. */
+   are counted in that report, and uncounted afterwards. */
+static Long live_delta;
+
 static void count_live(Block* b)
 {
+   ShClass c;
    if (!b->counted || b->site == NULL) return;
-   {
-      ShClass c = b->escape == SH_ESC_GLOBAL ? SH_CLASS_GLOBAL
-                : b->escape == SH_ESC_THREAD ? SH_CLASS_THREAD
-                : b->escape == SH_ESC_HEAP   ? SH_CLASS_HEAP
-                : SH_CLASS_NEVER_FREED;
-      b->site->classes[c]++;
-      SH_(total_classes)[c]++;
-   }
-}
-
-static void uncount_live(Block* b)
-{
-   if (!b->counted || b->site == NULL) return;
-   {
-      ShClass c = b->escape == SH_ESC_GLOBAL ? SH_CLASS_GLOBAL
-                : b->escape == SH_ESC_THREAD ? SH_CLASS_THREAD
-                : b->escape == SH_ESC_HEAP   ? SH_CLASS_HEAP
-                : SH_CLASS_NEVER_FREED;
-      b->site->classes[c]--;
-      SH_(total_classes)[c]--;
-   }
+   c = SH_(class_if_never_freed)(b);
+   b->site->classes[c] += live_delta;
+   SH_(total_classes)[c] += live_delta;
 }
 
 static UInt n_dumps = 0;
@@ -136,11 +121,13 @@ void SH_(dump_report)(const HChar* label)
    HChar* base = json_path_now();
    HChar* path = base ? numbered_name(base, ++n_dumps) : NULL;
    if (base == NULL) n_dumps++;
+   live_delta = 1;
    SH_(blocks_for_each)(count_live);
    SH_(build_report)(&r, label);
    write_reports(&r, path);
    SH_(free_report)(&r);
-   SH_(blocks_for_each)(uncount_live);
+   live_delta = -1;
+   SH_(blocks_for_each)(count_live);
    if (path) VG_(free)(path);
    if (base) VG_(free)(base);
 }

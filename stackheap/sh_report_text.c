@@ -14,6 +14,40 @@ static const HChar* basename_of(const HChar* path)
    return slash ? slash + 1 : path;
 }
 
+/* Print text wrapped at word boundaries so that, with Valgrind's
+   "==PID== " prefix, lines stay within 100 columns; the first line starts
+   with `first`, the others with `indent`. */
+#define SH_TEXT_WIDTH 88
+
+static void print_wrapped(const HChar* first, const HChar* indent, const HChar* text)
+{
+   HChar line[512];
+   const HChar* lead = first;
+   const HChar* p = text;
+   while (*p) {
+      Int lead_len = VG_(strlen)(lead);
+      Int room = SH_TEXT_WIDTH - lead_len;
+      Int len = VG_(strlen)(p), cut;
+      if (room < 20) room = 20;
+      if (len <= room) {
+         cut = len;
+      } else {
+         for (cut = room; cut > 0 && p[cut] != ' '; cut--) ;
+         if (cut == 0)   /* one word longer than the line: keep it whole */
+            for (cut = room; p[cut] && p[cut] != ' '; cut++) ;
+      }
+      if (lead_len + cut >= (Int)sizeof line) cut = sizeof line - lead_len - 1;
+      /* (Valgrind's printf ignores "%.*s": copy by hand.) */
+      VG_(strcpy)(line, lead);
+      VG_(memcpy)(line + lead_len, p, cut);
+      line[lead_len + cut] = '\0';
+      VG_(umsg)("%s\n", line);
+      p += cut;
+      while (*p == ' ') p++;
+      lead = indent;
+   }
+}
+
 static const HChar* plural(ULong n)
 {
    return n == 1 ? "" : "s";
@@ -162,8 +196,10 @@ void SH_(write_text_report)(const Report* r)
    VG_(umsg)("\n");
    for (i = 0; i < n_sugs; i++) {
       const Suggestion* g = VG_(indexXA)(r->suggestions, i);
-      VG_(umsg)("%u. %s (site #%u, %s): %s\n", i + 1, SH_(sug_kind_name)[g->kind],
-                g->site->id, g->difficulty, g->text);
+      HChar head[128];
+      VG_(snprintf)(head, sizeof head, "%u. %s (site #%u, %s): ", i + 1,
+                    SH_(sug_kind_name)[g->kind], g->site->id, g->difficulty);
+      print_wrapped(head, "   ", g->text);
       VG_(umsg)("   saves %'llu allocator calls and %'llu heap bytes; adds %'llu stack bytes\n",
                 g->saved_calls, g->saved_bytes, g->stack_cost);
    }
