@@ -138,6 +138,14 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
          escape(b, SH_CLASS_THREAD, ip, dest, NULL, tid);
          return;
       }
+      {
+         /* Returns pop frames lazily (sh_frames.c): catch up, which also
+            widens the innermost-frame filter for the code that follows.
+            SP is exact here: Valgrind writes it back at memory accesses. */
+         Addr sp = VG_(get_SP)(tid);
+         if (ts->depth > 0 && ts->frames[ts->depth - 1].entry_sp < sp)
+            SH_(unwind_to)(ts, sp);
+      }
       if (b->escape == SH_ESC_NONE) stack_store(ts, b, dest);
       return;
    }

@@ -127,7 +127,6 @@ ThreadId SH_(max_tid)(void);
 
 /* Helpers called from generated code. */
 VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target);
-VG_REGPARM(1) void SH_(on_return)(Addr sp_after);
 VG_REGPARM(1) void SH_(on_root_entry)(Addr fn);
 VG_REGPARM(1) void SH_(on_libc_start_main)(Addr main_fn);
 void SH_(unwind_to)(ThreadState* ts, Addr sp);

@@ -5,8 +5,8 @@
 /* What is added to each superblock:
    - an inline guest-instruction counter (the time base), bumped before
      every side exit and at the end;
-   - at a call, SH_(on_call)(SP after the call, target); at a return,
-     SH_(on_return)(SP after it);
+   - at a call, SH_(on_call)(SP after the call, target); nothing at a
+     return (frames are popped lazily, see sh_frames.c);
    - at the entry of main or of a thread start routine, SH_(on_root_entry);
    - after every store that could carry a pointer, SH_(on_store), guarded
      by an inline range test against the heap's bounds so that the helper
@@ -210,19 +210,15 @@ static Bool is_libc_start_main(Addr a)
           && (name[17] == '\0' || name[17] == '@');
 }
 
-static void add_frame_event(Ctx* c, const VexGuestLayout* layout, IRJumpKind jk,
-                            IRExpr* next)
+static void add_call_event(Ctx* c, const VexGuestLayout* layout, IRJumpKind jk,
+                           IRExpr* next)
 {
    IRTemp sp;
    IRDirty* di;
-   if (jk != Ijk_Call && jk != Ijk_Ret) return;
+   if (jk != Ijk_Call) return;
    sp = assign(c, Ity_I64, IRExpr_Get(layout->offset_SP, Ity_I64));
-   if (jk == Ijk_Call)
-      di = unsafeIRDirty_0_N(2, "sh_on_call", VG_(fnptr_to_fnentry)(SH_(on_call)),
-                             mkIRExprVec_2(IRExpr_RdTmp(sp), next));
-   else
-      di = unsafeIRDirty_0_N(1, "sh_on_return", VG_(fnptr_to_fnentry)(SH_(on_return)),
-                             mkIRExprVec_1(IRExpr_RdTmp(sp)));
+   di = unsafeIRDirty_0_N(2, "sh_on_call", VG_(fnptr_to_fnentry)(SH_(on_call)),
+                          mkIRExprVec_2(IRExpr_RdTmp(sp), next));
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
@@ -315,6 +311,6 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
       }
    }
    add_instr_count(&c, seen - counted);
-   add_frame_event(&c, layout, sbIn->jumpkind, sbIn->next);
+   add_call_event(&c, layout, sbIn->jumpkind, sbIn->next);
    return c.sb;
 }
