@@ -138,10 +138,39 @@ static Frame* push_frame(ThreadState* ts, Addr entry_sp, Addr fn, ShSeg seg)
 VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target)
 {
    ThreadState* ts = running_thread();
-   /* A frame whose entry SP is this call's has returned (its return
-      address slot is being reused): pop entry_sp <= sp_after. */
-   SH_(unwind_to)(ts, sp_after + 1);
-   push_frame(ts, sp_after, target, SH_(seg_of)(ts, sp_after));
+   if (LIKELY(ts->n_nonnormal == 0 && ts->stack_limit != 0
+              && sp_after - ts->stack_limit <= ts->stack_top - ts->stack_limit
+              && ts->depth < ts->capacity)) {
+      /* The common case, on the thread's own stack with only its own
+         frames: unwind_to + push_frame + refresh_top_filter specialised
+         (every call comes here; about 10% of the run time on jq). */
+      Int d = ts->depth;
+      Frame* f;
+      while (d > 0 && ts->frames[d - 1].entry_sp <= sp_after) d--;
+      if (ts->root_idx >= d) ts->root_idx = -1;
+      f = &ts->frames[d];
+      f->entry_sp = sp_after;
+      f->fn = target;
+      f->serial = ts->next_serial++;
+      f->seg = SH_SEG_NORMAL;
+      f->root = False;
+      f->signal = False;
+      ts->depth = ++d;
+      ts->frames_pushed++;
+      if (UNLIKELY(d > ts->max_depth)) {
+         ts->max_depth = d;
+         ts->max_stack_bytes = ts->stack_top - sp_after;
+      }
+      if (LIKELY(SH_(single_threaded) && ts == SH_(cur_ts))) {
+         SH_(top_lo) = ts->stack_limit;
+         SH_(top_span) = sp_after - ts->stack_limit + 1;
+      }
+   } else {
+      /* A frame whose entry SP is this call's has returned (its return
+         address slot is being reused): pop entry_sp <= sp_after. */
+      SH_(unwind_to)(ts, sp_after + 1);
+      push_frame(ts, sp_after, target, SH_(seg_of)(ts, sp_after));
+   }
    /* Until the thread has a root, look for a call into main or into a
       start routine announced by pthread_create. */
    if (UNLIKELY(ts->root_idx < 0) && SH_(is_root_fn)(target))
