@@ -115,14 +115,15 @@ ULong SH_(n_store_hits) = 0;     /* ... that pointed into a live block */
 VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
 {
    Block* b = SH_(block_containing)(v);
-   SH_(n_store_checks)++;
-   if (b != NULL) SH_(n_store_hits)++;
    ThreadId tid;
    ThreadState* ts;
    Block* d;
    ThreadId other;
 
-   if (b == NULL || !b->counted || b->site == NULL) return;
+   SH_(n_store_checks)++;
+   if (b == NULL) return;
+   SH_(n_store_hits)++;
+   if (!b->counted || b->site == NULL) return;
    /* Nothing more to learn once global and already known to escape at
       more than one code location (remove_escape needs the second one). */
    if (b->escape == SH_ESC_GLOBAL && (b->escape_ip_multi || b->escape_ip == ip))
