@@ -130,7 +130,7 @@ def site_block(out, site_id):
 
 
 def test_site_details_homes_escape_and_stack():
-    out = run(A).stdout
+    out = run("--sort-by=bytes", A).stdout
     s1 = site_block(out, 1)
     assert s1.splitlines()[0] == ("#1   site 1  [high]  300 blocks  1,228,800 bytes  "
                                   "size 4,096..4,096  eligible 0%")
@@ -165,8 +165,8 @@ def test_lines_fit_in_100_columns():
     ("--max-eligible-blocks", "1400", False, None),
 ])
 def test_thresholds_warn_and_set_exit_code(option, limit, crossed, message):
-    plain = run(f"{option}={limit}", A)
-    strict = run(f"{option}={limit}", "--error-exitcode=5", A)
+    plain = run(f"{option}={limit}", "--sort-by=bytes", A)
+    strict = run(f"{option}={limit}", "--sort-by=bytes", "--error-exitcode=5", A)
     assert plain.returncode == 0
     if crossed:
         assert plain.stderr.startswith("sh_annotate: warning: ")
