@@ -325,6 +325,8 @@ def test_merge_sums_sites_and_totals(tmp_path):
         "classes": {"frame": 21201, "caller": 350, "too_large": 0, "global": 5300,
                     "heap": 50, "thread": 0, "outlived": 0, "never_freed": 10},
         "frames": 805000, "max_stack_depth": 5, "peak_live_bytes": 20481040,
+        # the tool's extra counters (absent from these hand-written inputs)
+        "max_stack_bytes": 0, "bad_frees": 0, "off_stack_blocks": 0,
     }
     sites = by_fn(m)
     assert [s["id"] for s in m["sites"]] == [1, 2, 3, 4, 5]

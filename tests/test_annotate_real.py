@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import PROGS, ROOT, run_tool
+from conftest import PROGS, ROOT, compile_prog, run_tool
 
 SCRIPT = ROOT / "scripts" / "sh_annotate"
 N = 400  # make_point() calls
@@ -203,3 +203,25 @@ def test_diff_of_a_report_with_itself_is_unchanged(pair):
     p = annotate("--diff", "--max-blocks-increase=0", b, b)
     assert p.returncode == 0
     assert "(0 changed, 0 added, 0 removed, 2 unchanged; 0 shown)" in p.stdout
+
+
+def test_merge_keeps_the_tools_extra_fields(tmp_path):
+    """Phases, per-site phase and the extra counters survive a merge of real runs."""
+    exe = compile_prog("sug_clientreq.c")
+    reports = []
+    for k in range(2):
+        r = run_tool([exe, "phase"], tmp_path=tmp_path, json_name=f"p{k}.json")
+        assert r.returncode == 0
+        reports.append(r.json_path)
+    bad = compile_prog("bad_free.c")
+    rb = run_tool([bad], tmp_path=tmp_path, json_name="bad.json")
+    assert rb.json["totals"]["bad_frees"] > 0
+    out = tmp_path / "m.json"
+    p = annotate("--merge", "-o", out, *reports, rb.json_path)
+    assert p.returncode == 0, p.stderr
+    m = json.loads(out.read_text())
+    assert m["phases"] == [{"name": "parse", "blocks": 12, "bytes": 12 * 32},
+                           {"name": "eval", "blocks": 12, "bytes": 12 * 48}]
+    assert {s["phase"] for s in m["sites"] if s["stack"][0]["fn"] == "parse_step"} == {"parse"}
+    assert m["totals"]["bad_frees"] == rb.json["totals"]["bad_frees"]
+    assert m["totals"]["max_stack_bytes"] > 0
