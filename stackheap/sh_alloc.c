@@ -134,15 +134,24 @@ static Block* record_block(ThreadId tid, Addr p, SizeT n, Bool custom)
    return b;
 }
 
-/* Most simultaneous activations of fn on the thread's shadow stack; only
-   recounted when the stack is deeper than at the last count. */
-static UInt activations_of(ThreadState* ts, Addr fn)
+/* An eligible block freed: count it in its home, with the most
+   simultaneous activations of the home's function seen (for the stack
+   cost of a suggestion).  Counting scans the shadow stack, so it is done
+   only when the stack is deeper than the most activations already seen:
+   a shallower stack cannot hold more. */
+static void note_home(ThreadState* ts, Site* s, Block* b, Int home)
 {
-   UInt k = 0;
-   Int j;
-   for (j = 0; j < ts->depth; j++)
-      if (ts->frames[j].fn == fn) k++;
-   return k;
+   Addr fn = ts->frames[home].fn;
+   Home* h = SH_(site_home)(s, b->alloc_idx - home, fn);
+   h->blocks++;
+   if (b->max_size > h->max_bytes) h->max_bytes = b->max_size;
+   if ((UInt)ts->depth > h->max_activations) {
+      UInt k = 0;
+      Int j;
+      for (j = 0; j < ts->depth; j++)
+         if (ts->frames[j].fn == fn) k++;
+      if (k > h->max_activations) h->max_activations = k;
+   }
 }
 
 /* Where the block could have lived, judged by frames alone (escapes
@@ -278,12 +287,8 @@ static void retire_block(ThreadId tid, Block* b, Bool at_exit)
    note_sole_escape(tid, s, b);
    /* Homes are where eligible blocks could live: a too_large block has a
       surviving frame but is not eligible, so it is no home's block. */
-   if (home >= 0 && (cls == SH_CLASS_FRAME || cls == SH_CLASS_CALLER)) {
-      ThreadState* ts = SH_(thread)(tid);
-      Frame* f = &ts->frames[home];
-      SH_(site_note_home)(s, b->alloc_idx - home, f->fn, b->max_size,
-                          activations_of(ts, f->fn));
-   }
+   if (home >= 0 && (cls == SH_CLASS_FRAME || cls == SH_CLASS_CALLER))
+      note_home(SH_(thread)(tid), s, b, home);
    note_reuse(s, b);
    note_copy_growth(s, b);
 }

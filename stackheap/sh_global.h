@@ -243,7 +243,8 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
 void  SH_(sites_init)(void);
 UInt  SH_(n_sites)(void);
 Site* SH_(site_at)(UInt i);        /* unordered */
-void  SH_(site_note_home)(Site* s, Int depth, Addr fn, ULong size, UInt activations);
+/* The home of site s at that depth in that function, created empty. */
+Home* SH_(site_home)(Site* s, Int depth, Addr fn);
 Bool  SH_(is_alloc_frame_ip)(Addr ip);
 
 /*------------------------------------------------------------*/

@@ -136,26 +136,19 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
    return s;
 }
 
-void SH_(site_note_home)(Site* s, Int depth, Addr fn, ULong size, UInt activations)
+Home* SH_(site_home)(Site* s, Int depth, Addr fn)
 {
    Word i, n = VG_(sizeXA)(s->homes);
-   Home* h;
+   Home fresh;
    for (i = 0; i < n; i++) {
-      h = VG_(indexXA)(s->homes, i);
-      if (h->depth == depth && h->fn == fn) goto found;
+      Home* h = VG_(indexXA)(s->homes, i);
+      if (h->depth == depth && h->fn == fn) return h;
    }
-   {
-      Home fresh;
-      VG_(memset)(&fresh, 0, sizeof(fresh));
-      fresh.depth = depth;
-      fresh.fn = fn;
-      VG_(addToXA)(s->homes, &fresh);
-      h = VG_(indexXA)(s->homes, n);
-   }
-  found:
-   h->blocks++;
-   if (size > h->max_bytes) h->max_bytes = size;
-   if (activations > h->max_activations) h->max_activations = activations;
+   VG_(memset)(&fresh, 0, sizeof(fresh));
+   fresh.depth = depth;
+   fresh.fn = fn;
+   VG_(addToXA)(s->homes, &fresh);
+   return VG_(indexXA)(s->homes, n);
 }
 
 /*------------------------------------------------------------*/
