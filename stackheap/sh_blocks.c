@@ -23,7 +23,7 @@ static ULong next_uid = 1;
    only ever reused as Blocks, so a stale pointer is safe to read) and
    still contains the address.  Used only while there are no custom
    blocks, which could lie inside a cached malloc block. */
-#define SH_CACHE_BITS 12
+#define SH_CACHE_BITS 18
 typedef struct { Block* b; ULong uid; } CacheEntry;
 static CacheEntry cache[1 << SH_CACHE_BITS];
 
