@@ -13,9 +13,10 @@
      runs only for values that may point into a block.  Vector stores are
      checked lane by lane; narrower stores made by string moves (rep
      movsb) check the aligned word they complete, which catches pointers
-     copied a byte at a time;
-     CAS and store-conditional only when they succeed; dirty helpers that
-     write memory have their whole region scanned. */
+     copied a byte at a time; CAS and store-conditional only when they
+     succeed; dirty helpers that write memory have their whole region
+     scanned.  A second inline test skips stores into the innermost frame
+     (sh_frames.c explains why that is safe). */
 
 #include "pub_tool_debuginfo.h"
 #include "pub_tool_machine.h"
@@ -48,9 +49,13 @@ static IRExpr* atom(Ctx* c, IRType ty, IRExpr* e)
    return IRExpr_RdTmp(assign(c, ty, e));
 }
 
-/* The heap bounds change only in allocator calls, which end superblocks
-   (client requests), so one load per superblock is enough.  They are read
-   from memory, never baked in: translations outlive the values. */
+/* Globals the guards read, loaded once per superblock on first use and
+   never baked in as constants (translations outlive the values).  The
+   heap bounds change only in allocator calls, which end superblocks
+   (client requests).  The innermost-frame range changes at calls (which
+   end superblocks too) and when a store helper catches up with returns;
+   within the rest of that superblock the older, smaller range is still
+   below the stack pointer, so skipping stores into it stays safe. */
 static IRTemp load_global(Ctx* c, const Addr* where)
 {
    return assign(c, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, mk_u64((ULong)(HWord)where)));
@@ -61,10 +66,8 @@ static void load_bounds(Ctx* c)
    if (c->heap_lo != IRTemp_INVALID) return;
    c->top_lo = load_global(c, &SH_(top_lo));
    c->top_span = load_global(c, &SH_(top_span));
-   c->heap_lo = assign(c, Ity_I64,
-                       IRExpr_Load(Iend_LE, Ity_I64, mk_u64((ULong)(HWord)&SH_(heap_lo))));
-   c->heap_span = assign(c, Ity_I64,
-                         IRExpr_Load(Iend_LE, Ity_I64, mk_u64((ULong)(HWord)&SH_(heap_span))));
+   c->heap_lo = load_global(c, &SH_(heap_lo));
+   c->heap_span = load_global(c, &SH_(heap_span));
 }
 
 /* (v - heap_lo) <u heap_span, as an Ity_I1 temp. */
@@ -146,10 +149,9 @@ static void check_store(Ctx* c, IRExpr* addr, IRExpr* data, IRExpr* guard)
       check_word(c, addr, 16, IRExpr_Unop(Iop_V256to64_2, data), guard);
       check_word(c, addr, 24, IRExpr_Unop(Iop_V256to64_3, data), guard);
       break;
-   /* Narrow stores are checked only in string moves: checking every byte
-      store cost more than all the rest of the instrumentation together
-      (jq: 10.2 s against 5.9 s), and compilers and libc copy pointers
-      with word or vector stores, or with rep movs. */
+   /* Narrow stores are checked only in string moves (rep movsb is how
+      glibc's memcpy copies mid-sized blocks); compiled code copies
+      pointers with word or vector stores. */
    case Ity_I8:  if (c->string_move) check_completed_word(c, addr, 1, guard); break;
    case Ity_I16: if (c->string_move) check_completed_word(c, addr, 2, guard); break;
    case Ity_I32: if (c->string_move) check_completed_word(c, addr, 4, guard); break;
