@@ -279,7 +279,7 @@ static void retire_block(ThreadId tid, Block* b, Bool at_exit)
    SH_(total_classes)[cls]++;
    s->live--;
    if (b->escape != SH_ESC_NONE && s->live_escaped > 0) s->live_escaped--;
-   if (at_exit) return;
+   if (at_exit) { s->unfreed_at_exit++; return; }
 
    s->lifetime_sum += SH_(instrs) - b->alloc_time;
    s->freed++;

@@ -196,6 +196,7 @@ typedef struct _Site {
    ULong  lifetime_sum;     /* instrs, over freed blocks */
    ULong  freed;
    ULong  live, max_live;
+   ULong  unfreed_at_exit;  /* blocks still live at exit, whatever their class */
    XArray* homes;           /* of Home */
    FirstEscape first_escape;
    /* remove_escape: blocks that would have been eligible but for stores

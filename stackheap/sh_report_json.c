@@ -8,6 +8,9 @@
    the contract: totals.bad_frees, totals.off_stack_blocks (blocks allocated
    while running on a stack the tool cannot follow), totals.max_stack_bytes,
    threads (per thread: calls, deepest shadow stack and its stack bytes),
+   sites[].live_blocks (blocks not freed when the report was written, of
+   any class: a never-freed block that escaped is `global`, not
+   `never_freed`),
    sites[].phase, phases, label (dumps). */
 
 #include "pub_tool_clientstate.h"
@@ -210,8 +213,9 @@ static void put_site(const Site* s)
       VG_(fprintf)(out, "null");
    }
    VG_(fprintf)(out, ",\n     \"avg_lifetime_instrs\": %llu, \"max_live\": %llu, "
-                "\"reallocs\": %llu, \"severity\": \"%s\", \"phase\": ",
-                s->freed ? s->lifetime_sum / s->freed : 0ULL, s->max_live, s->reallocs,
+                "\"live_blocks\": %llu, \"reallocs\": %llu, \"severity\": \"%s\", \"phase\": ",
+                s->freed ? s->lifetime_sum / s->freed : 0ULL, s->max_live,
+                s->live + s->unfreed_at_exit, s->reallocs,
                 SH_(severity_name)[SH_(severity_of)(s)]);
    if (s->phase >= 0) put_str(SH_(phase_at)(s->phase)->name);
    else VG_(fprintf)(out, "null");

@@ -137,6 +137,8 @@ static void print_site(const Site* s)
              s->freed ? s->lifetime_sum / s->freed : 0ULL);
    if (s->reallocs)
       VG_(umsg)("   %'llu realloc%s\n", s->reallocs, plural(s->reallocs));
+   if (s->live + s->unfreed_at_exit > 0)
+      VG_(umsg)("   %'llu never freed\n", s->live + s->unfreed_at_exit);
    print_verdict(s);
    print_classes("   classes:", s->classes);
    VG_(umsg)("   allocated at:\n");

@@ -75,6 +75,9 @@ def test_dump_report_numbered_files(sh, tmp_path):
     assert d1["totals"]["classes"]["never_freed"] == 3
     assert d1["totals"]["stack_eligible_blocks"] == 5
     check_classes_sum(d1)
+    # live_blocks: not freed when the dump was written
+    keep1 = [s for s in d1["sites"] if s["stack"][0]["fn"] == "keep_block"]
+    assert [s["live_blocks"] for s in keep1] == [3]
 
     # Second dump: 7 more frame blocks.
     assert d2["label"] == "second"
@@ -91,6 +94,7 @@ def test_dump_report_numbered_files(sh, tmp_path):
     assert final["totals"]["blocks"] == 15
     assert final["totals"]["classes"]["never_freed"] == 0
     assert r.site("keep_block")["classes"]["caller"] == 3
+    assert r.site("keep_block")["live_blocks"] == 0
     check_classes_sum(final)
 
 

@@ -403,6 +403,12 @@ def test_lifetimes_and_sizes(sh):
     assert "5 blocks, 248 bytes (8..128 each), max 1 live" in hotspot(r.text, "sizes")
     assert "3 blocks, 24 bytes (8..8 each), max 3 live" in hotspot(r.text, "leak_local")
     assert re.search(r"never_freed 3", r.text)
+    # live_blocks counts every block not freed, whatever its class: the
+    # leaked blocks that escaped to a global are `global` but still unfreed
+    assert (leak["live_blocks"], nf["live_blocks"], hold["live_blocks"],
+            sizes["live_blocks"]) == (7, 3, 0, 0)
+    assert "7 never freed" in hotspot(r.text, "leak")
+    assert "never freed" not in hotspot(r.text, "hold")
 
 
 # --------------------------------------------------------------------------
