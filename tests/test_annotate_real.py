@@ -224,4 +224,7 @@ def test_merge_keeps_the_tools_extra_fields(tmp_path):
                            {"name": "eval", "blocks": 12, "bytes": 12 * 48}]
     assert {s["phase"] for s in m["sites"] if s["stack"][0]["fn"] == "parse_step"} == {"parse"}
     assert m["totals"]["bad_frees"] == rb.json["totals"]["bad_frees"]
+    assert sum(s["live_blocks"] for s in m["sites"]) == \
+        sum(s["live_blocks"] for s in rb.json["sites"]) + 2 * sum(
+            s["live_blocks"] for s in json.loads(open(reports[0]).read())["sites"])
     assert m["totals"]["max_stack_bytes"] > 0
