@@ -9,11 +9,6 @@
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
 
-HChar* SH_(strdup)(const HChar* cc, const HChar* s)
-{
-   return VG_(strdup)(cc, s);
-}
-
 /* The path as given by the debug info, joined with its directory when the
    file name is relative (so annotators can find it). */
 static HChar* full_file(const HChar* file, const HChar* dir)
@@ -132,18 +127,21 @@ void SH_(fn_name)(Addr ip, HChar* buf, Int n)
       VG_(snprintf)(buf, n, "???");
 }
 
-void SH_(code_loc)(Addr ip, HChar* buf, Int n)
+void SH_(format_frame)(const ShFrameDesc* d, HChar* buf, Int n)
 {
-   XArray* xa = VG_(newXA)(VG_(malloc), "sh.loc", VG_(free), sizeof(ShFrameDesc));
-   ShFrameDesc* d;
-   SH_(describe_ip)(ip, xa);
-   d = VG_(indexXA)(xa, 0);
    if (d->file)
       VG_(snprintf)(buf, n, "%s (%s:%u)", d->fn, basename_of(d->file), d->line);
    else if (d->obj)
       VG_(snprintf)(buf, n, "%s (in %s)", d->fn, basename_of(d->obj));
    else
       VG_(snprintf)(buf, n, "%s", d->fn);
+}
+
+void SH_(code_loc)(Addr ip, HChar* buf, Int n)
+{
+   XArray* xa = VG_(newXA)(VG_(malloc), "sh.loc", VG_(free), sizeof(ShFrameDesc));
+   SH_(describe_ip)(ip, xa);
+   SH_(format_frame)(VG_(indexXA)(xa, 0), buf, n);
    SH_(free_frame_descs)(xa);
 }
 

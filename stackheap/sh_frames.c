@@ -113,24 +113,32 @@ static inline ThreadState* running_thread(void)
    return SH_(thread)(VG_(get_running_tid)());
 }
 
-static Frame* push_frame(ThreadState* ts, Addr entry_sp, Addr fn, ShSeg seg)
+/* Fill frames[ts->depth] and make it the top (capacity already checked),
+   with the statistics; both push paths use it. */
+static inline Frame* place_frame(ThreadState* ts, Addr entry_sp, Addr fn, ShSeg seg)
 {
-   Frame* f;
-   if (UNLIKELY(ts->depth == ts->capacity)) grow(ts);
-   f = &ts->frames[ts->depth++];
+   Frame* f = &ts->frames[ts->depth++];
    f->entry_sp = entry_sp;
    f->fn = fn;
    f->serial = ts->next_serial++;
    f->seg = seg;
    f->root = False;
    f->signal = False;
-   if (seg != SH_SEG_NORMAL) ts->n_nonnormal++;
    ts->frames_pushed++;
-   if (ts->depth > ts->max_depth) {
+   if (UNLIKELY(ts->depth > ts->max_depth)) {
       ts->max_depth = ts->depth;
       ts->max_stack_bytes = (seg == SH_SEG_NORMAL && entry_sp < ts->stack_top)
                             ? ts->stack_top - entry_sp : 0;
    }
+   return f;
+}
+
+static Frame* push_frame(ThreadState* ts, Addr entry_sp, Addr fn, ShSeg seg)
+{
+   Frame* f;
+   if (UNLIKELY(ts->depth == ts->capacity)) grow(ts);
+   f = place_frame(ts, entry_sp, fn, seg);
+   if (seg != SH_SEG_NORMAL) ts->n_nonnormal++;
    SH_(refresh_top_filter)(ts);
    return f;
 }
@@ -145,22 +153,10 @@ VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target)
          frames: unwind_to + push_frame + refresh_top_filter specialised
          (every call comes here; about 10% of the run time on jq). */
       Int d = ts->depth;
-      Frame* f;
       while (d > 0 && ts->frames[d - 1].entry_sp <= sp_after) d--;
       if (ts->root_idx >= d) ts->root_idx = -1;
-      f = &ts->frames[d];
-      f->entry_sp = sp_after;
-      f->fn = target;
-      f->serial = ts->next_serial++;
-      f->seg = SH_SEG_NORMAL;
-      f->root = False;
-      f->signal = False;
-      ts->depth = ++d;
-      ts->frames_pushed++;
-      if (UNLIKELY(d > ts->max_depth)) {
-         ts->max_depth = d;
-         ts->max_stack_bytes = ts->stack_top - sp_after;
-      }
+      ts->depth = d;
+      place_frame(ts, sp_after, target, SH_SEG_NORMAL);
       if (LIKELY(SH_(single_threaded) && ts == SH_(cur_ts))) {
          SH_(top_lo) = ts->stack_limit;
          SH_(top_span) = sp_after - ts->stack_limit + 1;

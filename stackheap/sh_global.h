@@ -157,6 +157,8 @@ typedef enum {
 } ShClass;
 /* Ordered as the format document lists the priority (first applies). */
 extern const HChar* const SH_(class_name)[SH_N_CLASSES];
+/* The order both reports list classes in (sh_report.c). */
+extern const Int SH_(class_report_order)[SH_N_CLASSES];
 
 /* How a block escaped, most severe last (the class priority). */
 typedef enum { SH_ESC_NONE = 0, SH_ESC_HEAP, SH_ESC_THREAD, SH_ESC_GLOBAL } ShEscape;
@@ -354,13 +356,14 @@ XArray* SH_(describe_site_stack)(const struct _Site* s);
 void   SH_(free_frame_descs)(XArray* xa);
 /* Function name at a code address, copied into buf. */
 void   SH_(fn_name)(Addr ip, HChar* buf, Int n);
-/* "fn (file:line)" for a code address, into buf. */
+/* "fn (file:line)", "fn (in obj)" or "fn", file and obj as base names. */
+void   SH_(format_frame)(const ShFrameDesc* d, HChar* buf, Int n);
+/* The same for a code address (its innermost inlined frame), into buf. */
 void   SH_(code_loc)(Addr ip, HChar* buf, Int n);
 /* Words for a store destination that is not a stack (global, TLS, mmap). */
 HChar* SH_(describe_data_addr)(Addr a);
 /* Print a stack trace of the current thread (warnings). */
 void   SH_(pp_current_stack)(ThreadId tid);
-HChar* SH_(strdup)(const HChar* cc, const HChar* s);
 
 /*------------------------------------------------------------*/
 /*--- Client requests (sh_clientreq.c)                     ---*/

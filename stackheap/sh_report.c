@@ -14,6 +14,13 @@ const HChar* const SH_(class_name)[SH_N_CLASSES] = {
    "global", "thread", "heap", "never_freed", "outlived", "too_large", "frame", "caller"
 };
 
+/* The order classes are shown in, in both reports: eligible ones first,
+   as the format document lists them. */
+const Int SH_(class_report_order)[SH_N_CLASSES] = {
+   SH_CLASS_FRAME, SH_CLASS_CALLER, SH_CLASS_TOO_LARGE, SH_CLASS_GLOBAL,
+   SH_CLASS_HEAP, SH_CLASS_THREAD, SH_CLASS_OUTLIVED, SH_CLASS_NEVER_FREED
+};
+
 ULong SH_(site_eligible_blocks)(const Site* s)
 {
    return s->classes[SH_CLASS_FRAME] + s->classes[SH_CLASS_CALLER];

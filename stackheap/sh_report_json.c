@@ -50,10 +50,7 @@ static void put_ratio(ULong num, ULong den)
 static void put_classes(const ULong* c)
 {
    Int i;
-   static const Int order[SH_N_CLASSES] = {
-      SH_CLASS_FRAME, SH_CLASS_CALLER, SH_CLASS_TOO_LARGE, SH_CLASS_GLOBAL,
-      SH_CLASS_HEAP, SH_CLASS_THREAD, SH_CLASS_OUTLIVED, SH_CLASS_NEVER_FREED
-   };
+   const Int* order = SH_(class_report_order);
    VG_(fprintf)(out, "{");
    for (i = 0; i < SH_N_CLASSES; i++)
       VG_(fprintf)(out, "%s\"%s\": %llu", i ? ", " : "", SH_(class_name)[order[i]],

@@ -8,12 +8,6 @@
 #include "pub_tool_options.h"
 #include "sh_global.h"
 
-static const HChar* basename_of(const HChar* path)
-{
-   const HChar* slash = VG_(strrchr)(path, '/');
-   return slash ? slash + 1 : path;
-}
-
 /* Print text wrapped at word boundaries so that, with Valgrind's
    "==PID== " prefix, lines stay within 100 columns; the first line starts
    with `first`, the others with `indent`. */
@@ -62,10 +56,7 @@ static void pct(HChar* buf, Int n, ULong part, ULong whole)
 
 static void print_classes(const HChar* indent, const ULong* c)
 {
-   static const Int order[SH_N_CLASSES] = {
-      SH_CLASS_FRAME, SH_CLASS_CALLER, SH_CLASS_TOO_LARGE, SH_CLASS_GLOBAL,
-      SH_CLASS_HEAP, SH_CLASS_THREAD, SH_CLASS_OUTLIVED, SH_CLASS_NEVER_FREED
-   };
+   const Int* order = SH_(class_report_order);
    HChar line[400];
    Int i, len = 0;
    len += VG_(snprintf)(line + len, sizeof line - len, "%s", indent);
@@ -143,13 +134,9 @@ static void print_site(const Site* s)
    print_classes("   classes:", s->classes);
    VG_(umsg)("   allocated at:\n");
    for (i = 0; i < VG_(sizeXA)(frames); i++) {
-      const ShFrameDesc* d = VG_(indexXA)(frames, i);
-      if (d->file)
-         VG_(umsg)("     %s (%s:%u)\n", d->fn, basename_of(d->file), d->line);
-      else if (d->obj)
-         VG_(umsg)("     %s (in %s)\n", d->fn, basename_of(d->obj));
-      else
-         VG_(umsg)("     %s\n", d->fn);
+      HChar loc[512];
+      SH_(format_frame)(VG_(indexXA)(frames, i), loc, sizeof loc);
+      VG_(umsg)("     %s\n", loc);
    }
    SH_(free_frame_descs)(frames);
    VG_(umsg)("\n");
