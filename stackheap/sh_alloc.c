@@ -93,7 +93,6 @@ static void site_count_alloc(Site* s, Block* b)
    s->size_hist_bytes[size_bucket(n)] += n;
    s->live++;
    if (s->live > s->max_live) s->max_live = s->live;
-   s->custom = b->custom;
    SH_(total_blocks)++;
    SH_(total_bytes) += n;
    if (SH_(cur_phase) >= 0) {
@@ -144,7 +143,6 @@ static void note_home(ThreadState* ts, Site* s, Block* b, Int home)
    Addr fn = ts->frames[home].fn;
    Home* h = SH_(site_home)(s, b->alloc_idx - home, fn);
    h->blocks++;
-   if (b->max_size > h->max_bytes) h->max_bytes = b->max_size;
    if ((UInt)ts->depth > h->max_activations) {
       UInt k = 0;
       Int j;
@@ -278,7 +276,6 @@ static void retire_block(ThreadId tid, Block* b, Bool at_exit)
    s->cls_bytes[cls] += b->max_size;
    SH_(total_classes)[cls]++;
    s->live--;
-   if (b->escape != SH_ESC_NONE && s->live_escaped > 0) s->live_escaped--;
    if (at_exit) { s->unfreed_at_exit++; return; }
 
    s->lifetime_sum += SH_(instrs) - b->alloc_time;

@@ -62,16 +62,11 @@ static void escape(Block* b, ShClass cls, Addr ip, Addr dest, Block* d, ThreadId
    if (b->escape_ip == 0) { b->escape_ip = ip; b->escape_ip_cls = cls; }
    else if (b->escape_ip != ip) b->escape_ip_multi = True;
    if (e <= b->escape) return;
-   if (b->escape == SH_ESC_NONE) {
-      s->live_escaped++;
-      if (s->live_escaped > s->max_live_escaped) s->max_live_escaped = s->live_escaped;
-   }
    b->escape = e;
    if (!s->first_escape.valid) {
       s->first_escape.valid = True;
       s->first_escape.cls = cls;
       s->first_escape.store_ip = ip;
-      s->first_escape.time = SH_(instrs);
       s->first_escape.target = describe_target(cls, dest, d, other);
    }
 }

@@ -122,7 +122,6 @@ static inline Frame* place_frame(ThreadState* ts, Addr entry_sp, Addr fn, ShSeg 
    f->fn = fn;
    f->serial = ts->next_serial++;
    f->seg = seg;
-   f->root = False;
    f->signal = False;
    ts->frames_pushed++;
    if (UNLIKELY(ts->depth > ts->max_depth)) {
@@ -178,12 +177,8 @@ VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target)
 VG_REGPARM(1) void SH_(on_root_entry)(Addr fn)
 {
    ThreadState* ts = running_thread();
-   Frame* top;
    if (ts->root_idx >= 0 || ts->depth == 0) return;
-   top = &ts->frames[ts->depth - 1];
-   top->root = True;
    ts->root_idx = ts->depth - 1;
-   ts->root_serial = top->serial;
 }
 
 VG_REGPARM(1) void SH_(on_libc_start_main)(Addr main_fn)

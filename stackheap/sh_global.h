@@ -86,7 +86,6 @@ typedef struct {
    Addr  fn;         /* call target: the function's entry address */
    ULong serial;     /* per-thread push counter: tells frames at one index apart */
    UChar seg;        /* ShSeg the frame lives on */
-   Bool  root;       /* main or a thread's start routine: homes are at or above it */
    Bool  signal;     /* pseudo-frame for a signal handler (fn filled in lazily) */
 } Frame;
 
@@ -98,7 +97,6 @@ typedef struct {
    Int    capacity;
    Int    n_nonnormal;   /* frames with seg != SH_SEG_NORMAL (disables binary search) */
    Int    root_idx;      /* index of the root frame, -1 until seen */
-   ULong  root_serial;
    ULong  next_serial;
    Addr   stack_top;     /* the stack's start (highest address); above it is not stack */
    Addr   stack_limit;   /* lowest address the stack may grow to */
@@ -106,7 +104,6 @@ typedef struct {
    Addr   alt_lo, alt_hi;/* its bounds while on_altstack */
    /* pthread_create hand-off: stores of this value are a hand-off, not an escape. */
    Addr   handoff_value;
-   ThreadId creator;     /* thread that created this one */
    /* statistics */
    ULong  frames_pushed;
    Int    max_depth;
@@ -169,7 +166,6 @@ typedef struct {
    Int   depth;       /* 0 = the allocating function */
    Addr  fn;          /* entry address of that function */
    ULong blocks;
-   ULong max_bytes;   /* largest such block */
    UInt  max_activations;  /* most simultaneous activations of fn seen at free */
 } Home;
 
@@ -178,7 +174,6 @@ typedef struct {
    Bool  valid;
    UChar cls;          /* ShClass of the escape */
    Addr  store_ip;     /* the instruction that stored the pointer */
-   ULong time;         /* SH_(instrs) at the store */
    HChar* target;      /* words for the destination (VG_(malloc)'d) */
 } FirstEscape;
 
@@ -213,7 +208,6 @@ typedef struct _Site {
    ULong  size_hist_bytes[SH_SIZE_BUCKETS];   /* bytes requested, per bucket */
    ULong  const_size;          /* the size of every block, while all are equal */
    Bool   varied_sizes;
-   Bool   custom;              /* from VALGRIND_MALLOCLIKE_BLOCK */
    Int    phase;               /* phase of its first block, -1 if none */
    /* Growth: realloc growths, and allocate-copy-free growth (a block freed
       just after a larger one of the same site was allocated). */
@@ -233,11 +227,8 @@ typedef struct _Site {
    ULong  reuse_blocks;        /* blocks that were such a reuse */
    UInt   max_reuse_run;       /* longest run within one activation */
    UInt   cur_reuse_run;
-   Addr   reuse_fn;            /* the allocating function of those runs */
    /* Escaping blocks that were freed (object_pool). */
    ULong  escaped_freed;
-   ULong  max_live_escaped;
-   ULong  live_escaped;
 } Site;
 
 /* The site of an allocation happening now in thread tid.  Also returns

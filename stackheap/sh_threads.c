@@ -77,7 +77,6 @@ void SH_(thread_created)(ThreadId parent, ThreadId child)
       set_stack_bounds(ts);
    }
    ts = SH_(thread)(child);
-   ts->creator = parent;
    /* The core announces the main thread too. */
    if (++n_created > 1) SH_(single_threaded) = False;
    if (SH_(cur_ts) != NULL) SH_(refresh_top_filter)(SH_(cur_ts));
