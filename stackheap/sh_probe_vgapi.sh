@@ -63,13 +63,10 @@ done
 say "option macros: VG_BOOL_CLO VG_INT_CLO VG_BINT_CLO VG_DBL_CLO VG_STR_CLO VG_STRINDEX_CLO"
 
 # 3. Turning off VEX's call chasing (guest_chase since 3.17; before it a
-#    threshold).
-if echo 'void f(void); void f(void) { VG_(clo_vex_control).guest_chase = False; }' | compiles; then
-  say "vex control: guest_chase"
-  echo "#define SH_VG_HAVE_GUEST_CHASE 1"
-else
+#    threshold): required, sh_main.c sets it.
+echo 'void f(void); void f(void) { VG_(clo_vex_control).guest_chase = False; }' | compiles ||
   fail "VexControl has no guest_chase field"
-fi
+say "vex control: guest_chase"
 
 # 4. Core variables the tool reads without a tool-header declaration: they
 #    must be data symbols of the core library.
