@@ -94,6 +94,8 @@ static void put_options(void)
    }
    VG_(fprintf)(out, "], \"json-out-file\": ");
    put_str(SH_(clo_json_out_file));
+   VG_(fprintf)(out, ", \"xtree-out-file\": ");
+   put_str(SH_(clo_xtree_out_file));
    VG_(fprintf)(out, ", \"max-stack-block\": %llu, \"stack-budget\": %llu, "
                 "\"collect-atstart\": %s, ",
                 SH_(clo_max_stack_block), SH_(clo_stack_budget),
