@@ -364,8 +364,11 @@ void   SH_(pp_current_stack)(ThreadId tid);
 Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret);
 /* Write the reports now (SH_DUMP_REPORT), numbered files. */
 void SH_(dump_report)(const HChar* label);
-/* The same, the JSON going to json_file instead when not NULL (monitor). */
-void SH_(dump_report_to)(const HChar* label, const HChar* json_file);
+/* The same, the JSON going to json_file instead when not NULL (monitor);
+   returns the JSON file written (VG_(malloc)'d) or NULL. */
+HChar* SH_(dump_report_to)(const HChar* label, const HChar* json_file);
+/* vgdb monitor commands (sh_monitor.c); False when not ours. */
+Bool SH_(handle_monitor_command)(ThreadId tid, const HChar* req);
 
 /* Program phases named with SH_SET_PHASE (sh_sites.c). */
 typedef struct {

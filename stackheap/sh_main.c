@@ -87,14 +87,17 @@ static HChar* numbered_name(const HChar* path, UInt n)
    return out;
 }
 
-static void write_reports(const Report* r, const HChar* json_path, const HChar* xtree_path)
+/* False when the JSON file could not be written (the log says why). */
+static Bool write_reports(const Report* r, const HChar* json_path, const HChar* xtree_path)
 {
+   Bool ok = True;
    if (VG_(clo_verbosity) > 0)
       SH_(write_text_report)(r);
    if (json_path != NULL)
-      SH_(write_json_report)(r, json_path);
+      ok = SH_(write_json_report)(r, json_path);
    if (xtree_path != NULL)
       SH_(write_xtree_report)(r, xtree_path);
+   return ok;
 }
 
 /* An output file option's value expanded now, NULL for "none". */
@@ -131,12 +134,15 @@ static UInt n_dumps = 0;
 
 void SH_(dump_report)(const HChar* label)
 {
-   SH_(dump_report_to)(label, NULL);
+   HChar* path = SH_(dump_report_to)(label, NULL);
+   if (path) VG_(free)(path);
 }
 
 /* json_file (expanded as the option is) replaces the numbered JSON file
-   when given: the monitor's `report FILE`. */
-void SH_(dump_report_to)(const HChar* label, const HChar* json_file)
+   when given: the monitor's `report FILE`.  Returns the JSON file's name
+   (the caller frees it), NULL when none was asked for or it could
+   not be written. */
+HChar* SH_(dump_report_to)(const HChar* label, const HChar* json_file)
 {
    Report r;
    HChar* base = json_path_now();
@@ -150,14 +156,17 @@ void SH_(dump_report_to)(const HChar* label, const HChar* json_file)
    live_delta = 1;
    SH_(blocks_for_each)(count_live);
    SH_(build_report)(&r, label);
-   write_reports(&r, path, xt_path);
+   if (!write_reports(&r, path, xt_path) && path) {
+      VG_(free)(path);
+      path = NULL;
+   }
    SH_(free_report)(&r);
    live_delta = -1;
    SH_(blocks_for_each)(count_live);
-   if (path) VG_(free)(path);
    if (base) VG_(free)(base);
    if (xt_path) VG_(free)(xt_path);
    if (xt_base) VG_(free)(xt_base);
+   return path;
 }
 
 static void sh_fini(Int exitcode)
