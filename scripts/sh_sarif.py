@@ -139,6 +139,19 @@ class SarifWriter:
         site = self.sites.get(g.get("site"))
         return site["stack"][0] if site and site["stack"] else {"fn": "???"}
 
+    @staticmethod
+    def with_source(frame, site):
+        """frame, or when it has no file (no debug info) the innermost frame of the
+        site's stack that has one, since code scanning needs a physical location;
+        returns (frame, a note for the message or "")."""
+        if frame.get("file") or not site:
+            return frame, ""
+        for f in site["stack"]:
+            if f.get("file"):
+                return f, (f" (No debug info for {frame.get('fn', '???')}; shown at its "
+                           f"caller {f.get('fn', '???')}.)")
+        return frame, ""
+
     # ---- rules ----
 
     def add_rule(self, rule_id, rule):
@@ -182,11 +195,11 @@ class SarifWriter:
                   f"{_num(g.get('saved_bytes', 0))} heap bytes; adds "
                   f"{_num(g.get('stack_cost', 0))} stack bytes "
                   f"({g.get('difficulty', '?')}).")
-        frame = self.suggestion_frame(g)
+        frame, note = self.with_source(self.suggestion_frame(g), site)
         result = {
             "ruleId": kind, "ruleIndex": index,
             "level": "warning" if severity in ("high", "critical") else "note",
-            "message": {"text": f"{g.get('text', '').rstrip('.')}. {saving}"},
+            "message": {"text": f"{g.get('text', '').rstrip('.')}. {saving}{note}"},
             "locations": [self.location(frame)],
             "partialFingerprints": {
                 "stackheap/v1": f"{kind}:{frame.get('fn', '???')}:"
@@ -233,12 +246,13 @@ class SarifWriter:
     def threshold_result(self, option, text, site):
         index = self.threshold_rule(option)
         rule_id = THRESHOLD_RULES[option][0]
-        frame = site["stack"][0] if site["stack"] else {"fn": "???"}
+        frame, note = self.with_source(site["stack"][0] if site["stack"] else {"fn": "???"},
+                                       site)
         return {
             "ruleId": rule_id, "ruleIndex": index, "level": "error",
             "message": {"text": f"Threshold crossed: {text}. The largest contributor is site "
                                 f"{site['id']} ({_num(site['blocks'])} blocks, "
-                                f"{_num(site['bytes'])} bytes)."},
+                                f"{_num(site['bytes'])} bytes).{note}"},
             "locations": [self.location(frame)],
             "partialFingerprints": {"stackheap/v1": rule_id},
             "stacks": [self.stack(site)],

@@ -168,3 +168,20 @@ def test_stackheap2_location_is_used(tmp_path):
     log, _ = sarif(path, "--srcroot", "/elsewhere")
     assert results(log)[0]["locations"][0]["physicalLocation"]["artifactLocation"] == \
         {"uri": "file:///src/points.c"}
+
+
+def test_frame_without_debug_info_is_shown_at_the_first_frame_with_a_file(tmp_path):
+    r = json.loads((DATA / "run_a.json").read_text())
+    g = r["suggestions"][0]
+    site = next(s for s in r["sites"] if s["id"] == g["site"])
+    site["stack"].insert(0, {"fn": "inner_nodebug", "obj": "/usr/lib/libfoo.so"})
+    path = tmp_path / "nodebug.json"
+    path.write_text(json.dumps(r))
+    log, _ = sarif(path)
+    res = results(log)[0]
+    loc = res["locations"][0]
+    assert loc["physicalLocation"]["artifactLocation"]["uri"] == "points.c"
+    assert loc["physicalLocation"]["region"]["startLine"] == site["stack"][1]["line"]
+    assert loc["logicalLocations"][0]["name"] == site["stack"][1]["fn"]
+    assert (f"No debug info for inner_nodebug; shown at its caller {site['stack'][1]['fn']}."
+            in res["message"]["text"])
