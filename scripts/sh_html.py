@@ -346,6 +346,8 @@ th[aria-sort=descending]::after{content:" \\25BC"}td.num{text-align:right;font-v
 .sh{display:flex;gap:10px;align-items:baseline;flex-wrap:wrap}.kind{font-weight:600;font-family:"DejaVu Sans Mono",monospace}
 .diff{font-size:12px;padding:1px 6px;border-radius:8px;background:#e3ecf7}.diff.easy{background:#dcefe1}.diff.hard{background:#f6dfd8}
 .at{color:#46525e}.sites{color:#7a8591;font-size:12px}.save{color:#2d5f3c}
+.thr{background:#fff;border:1px solid #dde2e7;border-radius:6px;padding:8px 30px;max-width:900px}
+.thr .crossed{color:#b42318}
 pre.src{background:#1f2630;color:#d8dee6;padding:6px 0;border-radius:4px;overflow-x:auto;margin:6px 0 0}
 pre.src>span{display:block;padding:0 10px}pre.src .hit{background:#3d4b22}.ln{color:#7d8896}.nosrc{color:#7a8591}
 """
@@ -411,8 +413,28 @@ SCRIPT = r"""
 """
 
 
-def html_page(report, source_dirs, find_source):
-    """The whole page as a string. find_source(path, dirs) -> readable path or None."""
+def thresholds_section(limits, crossed):
+    """The CI thresholds that were set (option -> limit) and which were crossed."""
+    set_limits = {k: v for k, v in (limits or {}).items() if v is not None}
+    if not set_limits:
+        return []
+    texts = {opt: text for opt, _, text, _ in crossed}
+    out = ['<section id="thresholds"><h2>CI thresholds</h2><ul class="thr">']
+    for opt, lim in set_limits.items():
+        if opt in texts:
+            out.append(f'<li id="thr-{opt}" data-crossed="yes" class="crossed">'
+                       f'<b>crossed</b>: {E(texts[opt])}</li>')
+        else:
+            out.append(f'<li id="thr-{opt}" data-crossed="no">--{opt}={E(str(lim))}: '
+                       'not crossed</li>')
+    out.append('</ul></section>')
+    return out
+
+
+def html_page(report, source_dirs, find_source, limits=None, crossed=()):
+    """The whole page as a string. find_source(path, dirs) -> readable path or None;
+    limits: CI threshold option -> limit (None: not set); crossed: the crossed ones, as
+    sh_sarif.crossed_thresholds gives them."""
     title = f"stackheap report: {report.get('command', '?')}"
     head = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -428,7 +450,8 @@ def html_page(report, source_dirs, find_source):
         + (f', merged from {report["merged_runs"]} runs' if report.get("merged_runs") else "")
         + '</p></header><main>',
     ]
-    body = (summary_section(report) + classes_section(report) + flame_section(report)
+    body = (summary_section(report) + thresholds_section(limits, crossed)
+            + classes_section(report) + flame_section(report)
             + sites_section(report) + suggestions_section(report, source_dirs, find_source))
     tail = ["</main>", f"<script>{SCRIPT}</script>", "</body></html>", ""]
     return "\n".join(head + body + tail)

@@ -214,35 +214,6 @@ class SarifWriter:
             result["stacks"] = [self.stack(site)]
         return result
 
-    def crossed_thresholds(self, limits):
-        """[(option, limit, text, the site to point at)] for each crossed threshold."""
-        t = self.report["totals"]
-        blocks, instrs = t.get("blocks", 0), t.get("instructions", 0)
-        eligible = t.get("stack_eligible_blocks", 0)
-        sites = self.report["sites"]
-        out = []
-        lim = limits.get("max-escape-rate")
-        if lim is not None and blocks and (blocks - eligible) > lim * blocks:
-            top = max(sites, key=lambda s: (sum(_cls(s, c) for c in ESCAPING), -s["id"]))
-            out.append(("max-escape-rate", lim,
-                        f"escape rate {(blocks - eligible) / blocks:.4f} exceeds "
-                        f"--max-escape-rate={lim} ({_num(blocks - eligible)} of {_num(blocks)} "
-                        "blocks could not live on the stack)", top))
-        lim = limits.get("max-alloc-rate")
-        if lim is not None and instrs and blocks * 1e6 > lim * instrs:
-            top = max(sites, key=lambda s: (s["blocks"], -s["id"]))
-            out.append(("max-alloc-rate", lim,
-                        f"{blocks * 1e6 / instrs:,.1f} blocks per million instructions exceed "
-                        f"--max-alloc-rate={lim} ({_num(blocks)} blocks in {_num(instrs)} "
-                        "instructions)", top))
-        lim = limits.get("max-eligible-blocks")
-        if lim is not None and eligible > lim:
-            top = max(sites, key=lambda s: (sum(_cls(s, c) for c in ELIGIBLE), -s["id"]))
-            out.append(("max-eligible-blocks", lim,
-                        f"{_num(eligible)} blocks could have lived on the stack, more than "
-                        f"--max-eligible-blocks={lim}", top))
-        return out
-
     def threshold_result(self, option, text, site):
         index = self.threshold_rule(option)
         rule_id = THRESHOLD_RULES[option][0]
@@ -266,8 +237,9 @@ class SarifWriter:
         for option in THRESHOLD_RULES:
             self.threshold_rule(option)
         results = [self.suggestion_result(g) for g in self.report.get("suggestions", [])]
-        crossed = self.crossed_thresholds(limits) if self.report["sites"] else []
-        results += [self.threshold_result(opt, text, site) for opt, _, text, site in crossed]
+        crossed = crossed_thresholds(self.report, limits)
+        results += [self.threshold_result(opt, text, site) for opt, _, text, site in crossed
+                    if site is not None]
         t = self.report["totals"]
         run = {
             "tool": {"driver": {
@@ -290,6 +262,39 @@ class SarifWriter:
                 if k in t}},
         }
         return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def crossed_thresholds(report, limits):
+    """[(option, limit, text, the site to point at)] for each crossed threshold of limits
+    (option name -> limit or None); the site is None when the report has none."""
+    t = report["totals"]
+    blocks, instrs = t.get("blocks", 0), t.get("instructions", 0)
+    eligible = t.get("stack_eligible_blocks", 0)
+    sites = report["sites"]
+    out = []
+    lim = limits.get("max-escape-rate")
+    if lim is not None and blocks and (blocks - eligible) > lim * blocks:
+        top = max(sites, default=None,
+                  key=lambda s: (sum(_cls(s, c) for c in ESCAPING), -s["id"]))
+        out.append(("max-escape-rate", lim,
+                    f"escape rate {(blocks - eligible) / blocks:.4f} exceeds "
+                    f"--max-escape-rate={lim} ({_num(blocks - eligible)} of {_num(blocks)} "
+                    "blocks could not live on the stack)", top))
+    lim = limits.get("max-alloc-rate")
+    if lim is not None and instrs and blocks * 1e6 > lim * instrs:
+        top = max(sites, default=None, key=lambda s: (s["blocks"], -s["id"]))
+        out.append(("max-alloc-rate", lim,
+                    f"{blocks * 1e6 / instrs:,.1f} blocks per million instructions exceed "
+                    f"--max-alloc-rate={lim} ({_num(blocks)} blocks in {_num(instrs)} "
+                    "instructions)", top))
+    lim = limits.get("max-eligible-blocks")
+    if lim is not None and eligible > lim:
+        top = max(sites, default=None,
+                  key=lambda s: (sum(_cls(s, c) for c in ELIGIBLE), -s["id"]))
+        out.append(("max-eligible-blocks", lim,
+                    f"{_num(eligible)} blocks could have lived on the stack, more than "
+                    f"--max-eligible-blocks={lim}", top))
+    return out
 
 
 def threshold_limits(report, args):

@@ -250,3 +250,19 @@ def test_unwritable_output_is_a_clean_error(tmp_path):
                         str(DATA / "run_a.json")], capture_output=True, text=True)
     assert p.returncode == 2
     assert p.stderr.startswith("sh_annotate: error: ") and "cannot write" in p.stderr
+
+
+def test_thresholds_set_and_crossed(tmp_path):
+    r = json.loads((DATA / "run_a.json").read_text())
+    r["options"]["max-eligible-blocks"] = 100  # as the tool writes it: crossed (1,400)
+    src = tmp_path / "t.json"
+    src.write_text(json.dumps(r))
+    page = make_html(src, tmp_path / "t.html", "--max-escape-rate", "0.5", cwd=tmp_path)
+    assert ('<li id="thr-max-eligible-blocks" data-crossed="yes" class="crossed"><b>crossed</b>: '
+            '1,400 blocks could have lived on the stack, more than --max-eligible-blocks=100</li>'
+            in page)
+    assert '<li id="thr-max-escape-rate" data-crossed="no">--max-escape-rate=0.5: not crossed' \
+        in page
+    assert 'id="thr-max-alloc-rate"' not in page
+    # no threshold set: no section
+    assert 'id="thresholds"' not in make_html(DATA / "run_a.json", tmp_path / "u.html")
