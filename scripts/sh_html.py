@@ -246,7 +246,7 @@ def sites_section(report):
         out.append(f'<tr data-site="{s["id"]}">')
         for key, _, numeric in COLUMNS:
             v, text = cells[key]
-            attrs = f' class="num"' if numeric and key != "severity" else ""
+            attrs = ' class="num"' if numeric and key != "severity" else ""
             if key == "fn":
                 attrs = f' title="{E(stack)}"'
             if key == "severity":
@@ -321,35 +321,50 @@ def suggestions_section(report, dirs, find_source):
 # --------------------------------------------------------------------- page ----
 
 STYLE = """
-body{font:14px/1.4 system-ui,-apple-system,"DejaVu Sans",sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
+body{font:14px/1.4 system-ui,-apple-system,"DejaVu Sans",sans-serif;margin:0;
+ color:#1d232a;background:#f6f7f9}
 header{background:#23313f;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}
 header p{margin:4px 0 0;opacity:.8}main{padding:8px 24px 40px;max-width:1400px}
 h2{font-size:17px;margin:26px 0 10px;border-bottom:1px solid #d5dae0;padding-bottom:4px}
 h3{font-size:14px;margin:14px 0 6px}.hint{color:#5b6672;margin:4px 0 8px}
 code{font-family:"DejaVu Sans Mono",monospace}.cmd code{word-break:break-all}
-.cards{display:flex;flex-wrap:wrap;gap:10px}.card{background:#fff;border:1px solid #dde2e7;border-radius:6px;padding:10px 14px;min-width:150px}
-.card .v{font-size:20px;font-weight:600}.card .l{color:#46525e}.card .n{color:#7a8591;font-size:12px}
+.cards{display:flex;flex-wrap:wrap;gap:10px}
+.card{background:#fff;border:1px solid #dde2e7;border-radius:6px;padding:10px 14px;min-width:150px}
+.card .v{font-size:20px;font-weight:600}.card .l{color:#46525e}
+.card .n{color:#7a8591;font-size:12px}
 .bars{background:#fff;border:1px solid #dde2e7;border-radius:6px;padding:10px 14px;max-width:900px}
-.bar{display:flex;align-items:center;gap:10px;margin:3px 0}.bn{width:100px;font-family:"DejaVu Sans Mono",monospace}
-.track{flex:1;background:#eef1f4;height:14px;border-radius:3px;overflow:hidden}.fill{display:block;height:100%}
-.fill.elig{background:#3f9b5a}.fill.esc{background:#d0643b}.fill.large{background:#d9a23a}.bv{width:150px;text-align:right}
-.icicle{position:relative;background:#fff;border:1px solid #dde2e7;border-radius:4px;overflow:hidden}
-.node{position:absolute;height:20px;line-height:20px;font-size:12px;padding:0 4px;box-sizing:border-box;
- border:1px solid #fff;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;cursor:pointer;color:#10161c}
+.bar{display:flex;align-items:center;gap:10px;margin:3px 0}
+.bn{width:100px;font-family:"DejaVu Sans Mono",monospace}
+.track{flex:1;background:#eef1f4;height:14px;border-radius:3px;overflow:hidden}
+.fill{display:block;height:100%}
+.fill.elig{background:#3f9b5a}.fill.esc{background:#d0643b}.fill.large{background:#d9a23a}
+.bv{width:150px;text-align:right}
+.icicle{position:relative;background:#fff;border:1px solid #dde2e7;border-radius:4px;
+ overflow:hidden}
+.node{position:absolute;height:20px;line-height:20px;font-size:12px;padding:0 4px;
+ box-sizing:border-box;border:1px solid #fff;white-space:nowrap;overflow:hidden;
+ text-overflow:ellipsis;cursor:pointer;color:#10161c}
 .node:hover{filter:brightness(1.1);border-color:#333}
-.tablewrap{overflow-x:auto}table{border-collapse:collapse;background:#fff;border:1px solid #dde2e7;width:100%}
+.tablewrap{overflow-x:auto}
+table{border-collapse:collapse;background:#fff;border:1px solid #dde2e7;width:100%}
 th,td{padding:4px 8px;border-bottom:1px solid #edf0f2;text-align:left;white-space:nowrap}
-th{background:#eef1f4;cursor:pointer;user-select:none}th[aria-sort=ascending]::after{content:" \\25B2"}
-th[aria-sort=descending]::after{content:" \\25BC"}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#eef1f4;cursor:pointer;user-select:none}
+th[aria-sort=ascending]::after{content:" \\25B2"}
+th[aria-sort=descending]::after{content:" \\25BC"}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
 .sev.critical,.sev.high{color:#b42318;font-weight:600}.sev.medium{color:#a15c00}
 .sug{background:#fff;border:1px solid #dde2e7;border-radius:6px;padding:10px 14px;margin:10px 0}
-.sh{display:flex;gap:10px;align-items:baseline;flex-wrap:wrap}.kind{font-weight:600;font-family:"DejaVu Sans Mono",monospace}
-.diff{font-size:12px;padding:1px 6px;border-radius:8px;background:#e3ecf7}.diff.easy{background:#dcefe1}.diff.hard{background:#f6dfd8}
+.sh{display:flex;gap:10px;align-items:baseline;flex-wrap:wrap}
+.kind{font-weight:600;font-family:"DejaVu Sans Mono",monospace}
+.diff{font-size:12px;padding:1px 6px;border-radius:8px;background:#e3ecf7}
+.diff.easy{background:#dcefe1}.diff.hard{background:#f6dfd8}
 .at{color:#46525e}.sites{color:#7a8591;font-size:12px}.save{color:#2d5f3c}
 .thr{background:#fff;border:1px solid #dde2e7;border-radius:6px;padding:8px 30px;max-width:900px}
 .thr .crossed{color:#b42318}
-pre.src{background:#1f2630;color:#d8dee6;padding:6px 0;border-radius:4px;overflow-x:auto;margin:6px 0 0}
-pre.src>span{display:block;padding:0 10px}pre.src .hit{background:#3d4b22}.ln{color:#7d8896}.nosrc{color:#7a8591}
+pre.src{background:#1f2630;color:#d8dee6;padding:6px 0;border-radius:4px;overflow-x:auto;
+ margin:6px 0 0}
+pre.src>span{display:block;padding:0 10px}pre.src .hit{background:#3d4b22}.ln{color:#7d8896}
+.nosrc{color:#7a8591}
 """
 
 SCRIPT = r"""

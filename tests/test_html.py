@@ -6,6 +6,7 @@ class bars, icicle graphs and table, sorting by clicking headers, zooming the ic
 They skip, saying why, where Chromium is not installed (scripts/setup installs it).
 The static checks at the end need no browser.
 """
+import html
 import json
 import re
 import subprocess
@@ -90,7 +91,8 @@ def test_summary_and_class_bars_show_the_reports_numbers(page, demo):
         assert (value, text) == (t[key], f"{t[key]:,}"), key
     assert page.eval("document.getElementById('sum-escape_rate').textContent") == \
         f"{100 * t['escape_rate']:.2f}%"
-    track = page.eval("document.querySelector('#class-frame .track').getBoundingClientRect().width")
+    track = page.eval("document.querySelector('#class-frame .track')"
+                      ".getBoundingClientRect().width")
     for c, n in t["classes"].items():
         blocks, width = page.eval(f"[+document.getElementById('class-{c}').dataset.blocks,"
                                   f" document.querySelector('#class-{c} .fill')"
@@ -105,7 +107,8 @@ def test_icicles_render_bytes_by_call_stack(page, demo):
     t = report["totals"]
     for graph, total in (("flame-bytes", t["bytes"]),
                          ("flame-eligible", t["stack_eligible_bytes"])):
-        root = page.eval(f"(() => {{ const n = document.querySelector('#{graph} .node[data-depth=\"0\"]');"
+        root = page.eval(f"(() => {{ const n = document.querySelector("
+                         f"'#{graph} .node[data-depth=\"0\"]');"
                          f" return [+n.dataset.value, n.getBoundingClientRect().width,"
                          f" document.getElementById('{graph}').clientWidth]; }})()")
         assert root[0] == total, graph
@@ -119,7 +122,8 @@ def test_icicles_render_bytes_by_call_stack(page, demo):
     assert width == pytest.approx(full * 32000 / t["bytes"], abs=2)
     # the escaping site is in the bytes graph only
     assert page.eval("!!document.querySelector('#flame-bytes .node[data-name=\"remember\"]')")
-    assert not page.eval("!!document.querySelector('#flame-eligible .node[data-name=\"remember\"]')")
+    assert not page.eval("!!document.querySelector("
+                         "'#flame-eligible .node[data-name=\"remember\"]')")
 
 
 @needs_chromium
@@ -151,8 +155,8 @@ def test_sites_table_sorts_by_every_column(page, demo):
         click(page, f"th[data-key={key}]")
         assert sorted(row_order(page)) == sorted(by)
         assert page.eval("Array.from(document.querySelectorAll('#sites-table th'))"
-                         ".filter(h => h.getAttribute('aria-sort') !== 'none').map(h => h.dataset.key)") \
-            == [key]
+                         ".filter(h => h.getAttribute('aria-sort') !== 'none')"
+                         ".map(h => h.dataset.key)") == [key]
     assert page.console_errors() == []
 
 
@@ -240,8 +244,7 @@ def test_stackheap2_report_and_source_dirs(tmp_path):
     # found with --source-dir: line 12 of points.c is marked
     page = make_html(src, tmp_path / "b.html", "--source-dir", DATA, cwd=tmp_path)
     line12 = (DATA / "points.c").read_text().splitlines()[11]
-    import html as h
-    assert f'<span class="hit"><span class="ln">   12</span> {h.escape(line12)}</span>' in page
+    assert f'<span class="hit"><span class="ln">   12</span> {html.escape(line12)}</span>' in page
     assert "source not found" not in page
 
 
