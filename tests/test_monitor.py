@@ -7,6 +7,7 @@ as a server waits for requests; the test sends monitor commands with
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 
@@ -34,7 +35,9 @@ class Waiting:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, env=env, cwd=tmp_path)
 
-    def expect(self, line):
+    def expect(self, line, timeout=120):
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        assert ready, f"no {line!r} from the program in {timeout} s"
         got = self.proc.stdout.readline()
         assert got == line + "\n", (got, self.proc.stderr.read() if not got else "")
 
