@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import compile_prog, run_tool
+from conftest import PROGS, compile_prog, run_tool
 
 EVENTS = ["blocks", "bytes", "stack_eligible_blocks", "stack_eligible_bytes",
           "frame", "caller", "too_large", "global", "heap", "thread", "outlived", "never_freed"]
@@ -121,3 +121,27 @@ def test_dumps_write_numbered_xtree_files(tmp_path):
         assert annotate(tmp_path / f"xt.kcg.{n}")["PROGRAM TOTALS"] == \
             json_values(dump_json["totals"])
     assert annotate(xt)["PROGRAM TOTALS"] == json_values(r.totals)
+
+
+def test_callgrind_annotate_costs_source_lines(tmp_path):
+    """Files carry their directories, so --auto=yes finds the source and puts each
+    allocating line's blocks beside it."""
+    exe = compile_prog("mixed.c")
+    xt = tmp_path / "xt.kcg"
+    r = run_tool([exe], tool_args=[f"--xtree-out-file={xt}"], tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    p = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--auto=yes", "--show=blocks",
+                        "--context=0", str(xt)], capture_output=True, text=True, check=True)
+    src = (PROGS / "mixed.c").read_text().splitlines()
+    # A line's inclusive blocks: the sites whose stack passes through it, from the JSON.
+    want = {}
+    for s in r.sites:
+        for line in {f["line"] for f in s["stack"] if f.get("file", "").endswith("/mixed.c")}:
+            want[line] = want.get(line, 0) + s["blocks"]
+    assert len(want) >= 6
+    for line, blocks in want.items():
+        text = src[line - 1]
+        m = re.search(r"^\s*([\d,]+) \(\s*[\d.]+%\)\s+" + re.escape(text.strip()) + "$",
+                      p.stdout, re.M)
+        assert m, (line, text)
+        assert int(m.group(1).replace(",", "")) == blocks, (line, text)
