@@ -93,14 +93,11 @@ def test_build_used_the_probe():
 def fresh_tree(tmp_path_factory):
     """The configure script and its inputs, unconfigured, in a temporary directory."""
     d = tmp_path_factory.mktemp("tree")
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout.split()
-    files += ["configure", "Makefile.in", "aclocal.m4"]
-    for f in files:
-        if (ROOT / f).is_file():
-            (d / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / f, d / f)
+    for f in ["configure", "configure.ac", "Makefile.am", "Makefile.in", "aclocal.m4"]:
+        shutil.copy2(ROOT / f, d / f)
     shutil.copytree(ROOT / "build-aux", d / "build-aux")
+    shutil.copytree(ROOT / "stackheap", d / "stackheap",
+                    ignore=shutil.ignore_patterns("*.o"))
     return d
 
 
