@@ -28,7 +28,7 @@ void SH_(misuse)(ThreadId tid, Bool bad_free, const HChar* fmt, ...)
 {
    HChar text[1024];
    Addr ips[SH_MISUSE_IPS];
-   UInt n;
+   UInt i, n;
    UWord h;
    va_list vargs;
    va_start(vargs, fmt);
@@ -37,7 +37,13 @@ void SH_(misuse)(ThreadId tid, Bool bad_free, const HChar* fmt, ...)
    if (bad_free) SH_(n_bad_frees)++;
    n = VG_(get_StackTrace)(tid, ips, SH_MISUSE_IPS, NULL, NULL, 0);
    h = hash_bytes(0xcbf29ce484222325ULL, (const UChar*)text, VG_(strlen)(text));
-   h = hash_bytes(h, (const UChar*)ips, n * sizeof(Addr));
+   /* By the stack as printed (function, file, line), not by raw
+      addresses: an unrolled loop calls from several addresses of one line. */
+   for (i = 0; i < n; i++) {
+      HChar loc[256];
+      SH_(code_loc)(ips[i], loc, sizeof loc);
+      h = hash_bytes(h, (const UChar*)loc, VG_(strlen)(loc));
+   }
    if (seen == NULL)
       seen = VG_(OSetWord_Create)(VG_(malloc), "sh.misuse", VG_(free));
    if (VG_(OSetWord_Contains)(seen, h)) return;
