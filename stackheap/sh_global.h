@@ -343,6 +343,9 @@ void  SH_(pool_trim)(ThreadId tid, Addr pool, Addr a, SizeT n);
 void  SH_(pool_move)(ThreadId tid, Addr from, Addr to);
 void  SH_(pool_change)(ThreadId tid, Addr pool, Addr a, Addr b, SizeT n);
 Bool  SH_(pool_exists)(Addr pool);
+/* At exit: warn about MALLOCLIKE blocks still nested in the live blocks of
+   a pool that is not a METAPOOL (memcheck aborts on them). */
+void  SH_(pools_check_at_exit)(void);
 /* A MALLOCLIKE block just recorded: tag its site with the metapool whose
    chunk holds it, if any. */
 void  SH_(pool_note_malloclike)(Block* b);

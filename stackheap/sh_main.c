@@ -139,6 +139,7 @@ static void sh_fini(Int exitcode)
    Report r;
    HChar* path;
    Bool crossed;
+   SH_(pools_check_at_exit)();
    SH_(finish_live_blocks)();
    path = json_path_now();
    SH_(build_report)(&r, NULL);

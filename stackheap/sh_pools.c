@@ -407,3 +407,30 @@ Bool SH_(pool_exists)(Addr handle)
 {
    return pool_of(handle) != NULL;
 }
+
+void SH_(pools_check_at_exit)(void)
+{
+   XArray* inside = VG_(newXA)(VG_(malloc), "sh.pool.exit", VG_(free), sizeof(Block*));
+   Pool* p;
+   VG_(OSetGen_ResetIter)(pools);
+   while ((p = VG_(OSetGen_Next)(pools)) != NULL) {
+      Member* m;
+      HChar name[512];
+      if (p->metapool) continue;
+      VG_(deleteXA)(inside);
+      inside = VG_(newXA)(VG_(malloc), "sh.pool.exit", VG_(free), sizeof(Block*));
+      VG_(OSetGen_ResetIter)(p->members);
+      while ((m = VG_(OSetGen_Next)(p->members)) != NULL) {
+         Block* b = SH_(pool_block_exact)(m->start);
+         if (b != NULL && b->size > 0)
+            SH_(custom_blocks_within)(b->start, b->start + b->size, inside);
+      }
+      if (VG_(sizeXA)(inside) == 0) continue;
+      name_pool(p, name, sizeof name);
+      VG_(umsg)("Warning: at exit, %ld VALGRIND_MALLOCLIKE_BLOCK block%s still lie inside "
+                "live blocks of %s, which is not a VALGRIND_MEMPOOL_METAPOOL (memcheck "
+                "aborts on such overlaps; both are counted as blocks)\n",
+                VG_(sizeXA)(inside), VG_(sizeXA)(inside) == 1 ? "" : "s", name);
+   }
+   VG_(deleteXA)(inside);
+}

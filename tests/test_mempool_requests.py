@@ -2,6 +2,8 @@
 semantics (docs/manual.md, "Custom allocators").  Each fixture runs at -O0
 and -O2; assertions that depend on call structure use sums over sites, so
 that inlining and tail calls at -O2 do not matter."""
+import re
+
 import pytest
 
 OPTS = ["-O0", "-O2"]
@@ -87,6 +89,23 @@ def test_metapool_and_auto_free(sh, opt, mode, expect_obj, chunk_blocks):
         assert objs[0]["pool"]["created_at"]["fn"] == "main"
     if mode == "auto":
         assert objs[0]["homes"] == [{"depth": 0, "fn": "build", "blocks": 10}]
+
+
+@pytest.mark.parametrize("opt", OPTS)
+def test_objects_nested_in_a_plain_pool_at_exit(sh, opt):
+    """memcheck aborts when MALLOCLIKE blocks still nest in a live block of a
+    pool that is no METAPOOL at exit; stackheap says so once."""
+    r = sh("pool_meta.c", "leave", opt=opt,
+           tool_args=("--alloc-fn=obj_alloc", "--alloc-fn=chunk_alloc"))
+    assert r.returncode == 0, r.stderr
+    w = warnings(r)
+    assert len(w) == 1, w
+    assert re.fullmatch(r"Warning: at exit, 10 VALGRIND_MALLOCLIKE_BLOCK blocks still lie "
+                        r"inside live blocks of pool #1 \(created at main \(pool_meta\.c:\d+\)\), "
+                        r"which is not a VALGRIND_MEMPOOL_METAPOOL \(memcheck aborts on such "
+                        r"overlaps; both are counted as blocks\)", w[0]), w
+    chunks = [s for s in r.sites if s["max_size"] == 1024]
+    assert sum_classes(chunks) == {"never_freed": 1}
 
 
 @pytest.mark.parametrize("opt", OPTS)
