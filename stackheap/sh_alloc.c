@@ -326,7 +326,15 @@ static void free_block(ThreadId tid, void* p, const HChar* what)
    Block* b;
    if (p == NULL) return;
    b = SH_(block_exact)((Addr)p, False);
-   if (b == NULL) { SH_(warn_bad_free)(tid, (Addr)p, what); return; }
+   if (b == NULL) {
+      if (SH_(block_exact)((Addr)p, True) != NULL || SH_(pool_block_exact)((Addr)p) != NULL)
+         SH_(misuse)(tid, True, "%s of a custom allocator's block (VALGRIND_MALLOCLIKE_BLOCK "
+                     "or a memory pool's; ignored: free it with its allocator's request)",
+                     what);
+      else
+         SH_(warn_bad_free)(tid, (Addr)p, what);
+      return;
+   }
    retire_block(tid, b, False);
    if (b->counted) note_live_bytes(-(Long)b->size);
    SH_(blocks_remove)(b);

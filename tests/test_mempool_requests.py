@@ -152,3 +152,25 @@ def test_destroy_frees_every_block(sh, opt):
     assert sum(s["blocks"] for s in ps) == 11
     assert sum(s["live_blocks"] for s in ps) == 0
     assert sum_classes(ps) == {"frame": 7, "caller": 4}
+
+
+def test_merge_keeps_the_pool(sh, tmp_path):
+    """sh_annotate --merge keeps sites[].pool."""
+    import json
+    import subprocess
+    from conftest import ROOT, compile_prog, run_tool
+    exe = compile_prog("pool_trim.c")
+    paths = []
+    for i in range(2):
+        d = tmp_path / str(i)
+        d.mkdir()
+        r = run_tool([exe], tmp_path=d)
+        paths.append(r.json_path)
+    out = tmp_path / "merged.json"
+    p = subprocess.run(["/usr/bin/python3", str(ROOT / "scripts" / "sh_annotate"), "--merge",
+                        *map(str, paths), "-o", str(out)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    merged = json.loads(out.read_text())
+    ps = [s for s in merged["sites"] if s.get("pool")]
+    assert sum(s["blocks"] for s in ps) == 12
+    assert all(s["pool"]["created_at"]["fn"] == "main" for s in ps)

@@ -67,9 +67,14 @@ def test_realloc_moved_and_freelike_misuse(sh, opt):
     assert stack_after(r, fm[0])[0].startswith("at freelike_malloc (pool_misuse.c:")
     fp = [l for l in w if "VALGRIND_FREELIKE_BLOCK of a memory pool's block" in l]
     assert len(fp) == 1, w
+    fc = [l for l in w if l.startswith("Warning: free() of a custom allocator's block")]
+    assert len(fc) == 1, w
+    assert any(s.startswith("by free_custom (pool_misuse.c:") for s in stack_after(r, fc[0]))
     assert not any("not the start of a live heap block" in l for l in w), w
-    assert len(w) == 3, w
-    assert r.totals["bad_frees"] == 5
+    assert len(w) == 4, w
+    assert r.totals["bad_frees"] == 6
+    fcs = [s for s in r.sites if s["stack"][0]["fn"] == "free_custom"]
+    assert fcs and fcs[0]["classes"]["frame"] == 1 and fcs[0]["live_blocks"] == 0
     # the malloc'd block survived the refused FREELIKE and free() freed it
     fml = [s for s in r.sites if s["stack"][0]["fn"] == "freelike_malloc"]
     assert fml and fml[0]["classes"]["frame"] == 1 and fml[0]["live_blocks"] == 0

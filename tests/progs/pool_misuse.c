@@ -4,13 +4,16 @@
  *     -> "realloc() had already moved", bad_frees 3;
  *   VALGRIND_FREELIKE_BLOCK of a malloc'd block -> "allocated by malloc()",
  *     the block stays live and free() then frees it without a warning;
- *   VALGRIND_FREELIKE_BLOCK of a pool block -> "memory pool's block".
- * Totals: bad_frees 5. */
+ *   VALGRIND_FREELIKE_BLOCK of a pool block -> "memory pool's block";
+ *   free() of a MALLOCLIKE block -> "custom allocator's block", the block
+ *     stays live and FREELIKE then frees it.
+ * Totals: bad_frees 6. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <valgrind/valgrind.h>
 
 static char arena[64];
+static char custom_mem[64];
 
 __attribute__((noipa)) static void stale_free(void)
 {
@@ -38,11 +41,19 @@ __attribute__((noipa)) static void freelike_pool(void)
     VALGRIND_DESTROY_MEMPOOL(arena);
 }
 
+__attribute__((noipa)) static void free_custom(void)
+{
+    VALGRIND_MALLOCLIKE_BLOCK(custom_mem, 16, 0, 0);
+    free(custom_mem);
+    VALGRIND_FREELIKE_BLOCK(custom_mem, 0);
+}
+
 int main(void)
 {
     stale_free();
     freelike_malloc();
     freelike_pool();
+    free_custom();
     printf("misuse done\n");
     return 0;
 }
