@@ -245,6 +245,9 @@ static void refuse_elsewhere(ThreadId tid, Pool* p, Addr handle, Addr a, const H
                   "in its pool)", what, own, via);
    } else if (p == NULL) {
       SH_(misuse)(tid, True, "%s through %s (ignored; nothing was freed)", what, via);
+   } else if (SH_(block_exact)(a, True) != NULL) {
+      SH_(misuse)(tid, True, "%s through %s of a VALGRIND_MALLOCLIKE_BLOCK block (ignored; "
+                  "free it with VALGRIND_FREELIKE_BLOCK)", what, via);
    } else if (SH_(block_exact)(a, False) != NULL) {
       SH_(misuse)(tid, True, "%s through %s of a block allocated by malloc() (ignored; "
                   "nothing was freed)", what, via);
@@ -253,13 +256,14 @@ static void refuse_elsewhere(ThreadId tid, Pool* p, Addr handle, Addr a, const H
    }
 }
 
-static void free_member(ThreadId tid, Pool* p, Member* m, Block* b)
+/* auto_free: MEMPOOL_FREE honours AUTO_FREE; TRIM does not (memcheck). */
+static void free_member(ThreadId tid, Pool* p, Member* m, Block* b, Bool auto_free)
 {
    Addr start = m->start;
    SizeT size = b != NULL ? b->size : m->size;
    drop_member(p, start);
    if (b != NULL) SH_(custom_retire)(tid, b);
-   if (p->auto_free) auto_free_within(tid, start, size);
+   if (auto_free && p->auto_free) auto_free_within(tid, start, size);
 }
 
 void SH_(pool_free)(ThreadId tid, Addr handle, Addr a)
@@ -267,7 +271,7 @@ void SH_(pool_free)(ThreadId tid, Addr handle, Addr a)
    Pool* p = pool_of(handle);
    Member* m;
    Block* b;
-   if (p != NULL && find_member(p, a, &m, &b)) { free_member(tid, p, m, b); return; }
+   if (p != NULL && find_member(p, a, &m, &b)) { free_member(tid, p, m, b, True); return; }
    refuse_elsewhere(tid, p, handle, a, "VALGRIND_MEMPOOL_FREE");
 }
 
@@ -322,13 +326,13 @@ void SH_(pool_trim)(ThreadId tid, Addr handle, Addr a, SizeT n)
       hi = m->start + size;            /* exclusive */
       if (size == 0) {                 /* kept when its address is kept */
          if (lo >= a && lo - a < n) continue;
-         free_member(tid, p, m, b);
+         free_member(tid, p, m, b, False);
          continue;
       }
       klo = lo > a ? lo : a;
       khi = hi < a + n ? hi : a + n;
       if (klo >= khi) {                /* wholly outside the kept range */
-         free_member(tid, p, m, b);
+         free_member(tid, p, m, b, False);
       } else if (klo != lo || khi != hi) {   /* straddles it: cut */
          drop_member(p, lo);
          if (b == NULL) {
