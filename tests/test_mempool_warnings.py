@@ -1,6 +1,8 @@
 """Warnings for misused pools and custom blocks: each says what happened,
 once per stack (however often), with the stack; every one that freed
 nothing counts in totals.bad_frees."""
+import re
+
 import pytest
 
 OPTS = ["-O0", "-O2"]
@@ -103,3 +105,42 @@ int main(void)
                    check=True)
     r = run_tool([exe], tmp_path=tmp_path)
     assert r.stdout == "replaces 1\ntool stackheap 10\n", r.stderr
+
+
+@pytest.mark.parametrize("opt", OPTS)
+def test_every_misused_pool_request(sh, opt):
+    r = sh("pool_errors.c", opt=opt)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "errors done\n"
+    w = warnings(r)
+    expected = [
+        r"VALGRIND_CREATE_MEMPOOL with the handle of pool #1 \(created at main \(pool_errors\.c:\d+\)\), which was not destroyed",
+        r"pool #2 \(created at .*\) has VALGRIND_MEMPOOL_AUTO_FREE without VALGRIND_MEMPOOL_METAPOOL",
+        r"VALGRIND_DESTROY_MEMPOOL of an address that is not a memory pool",
+        r"VALGRIND_MEMPOOL_TRIM of an address that is not a memory pool",
+        r"VALGRIND_MOVE_MEMPOOL of an address that is not a memory pool",
+        r"VALGRIND_MOVE_MEMPOOL onto the handle of pool #2 ",
+        r"VALGRIND_MEMPOOL_CHANGE moves a block onto another tracked block",
+        r"VALGRIND_MEMPOOL_CHANGE of a block of pool #1 \(.*\) through an address that is not a memory pool",
+        r"VALGRIND_MEMPOOL_FREE through pool #1 \(.*\) of a block allocated by malloc\(\)",
+        r"VALGRIND_MEMPOOL_FREE through pool #1 \(.*\) of a VALGRIND_MALLOCLIKE_BLOCK block",
+        r"VALGRIND_MEMPOOL_FREE of a block of pool #3 \(.*\) through pool #1 ",
+    ]
+    for pat in expected:
+        hits = [l for l in w if re.search(pat, l)]
+        assert len(hits) == 1, (pat, w)
+        assert stack_after(r, hits[0])[0].startswith("at main (pool_errors.c:")
+    assert len(w) == len(expected), w
+    assert r.totals["bad_frees"] == 4
+    # the metapool's chunk, shrunk by MEMPOOL_CHANGE and freed through its own
+    # pool, auto-freed the two objects inside it
+    meta = [s for s in r.sites if s["pool"] is not None and s["max_size"] == 16
+            and s["pool"]["created_at"]["line"] != pool1_line(r)]
+    assert sum(s["classes"]["frame"] for s in meta) == 2, r.sites
+    assert sum(s["live_blocks"] for s in r.sites if s["stack"][0]["fn"] == "main") == 0
+
+
+def pool1_line(r):
+    """Line of pool #1's creation, from the first warning."""
+    m = re.search(r"pool #1 \(created at main \(pool_errors\.c:(\d+)\)\)", r.text)
+    return int(m.group(1))
