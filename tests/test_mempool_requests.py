@@ -174,3 +174,17 @@ def test_merge_keeps_the_pool(sh, tmp_path):
     ps = [s for s in merged["sites"] if s.get("pool")]
     assert sum(s["blocks"] for s in ps) == 12
     assert all(s["pool"]["created_at"]["fn"] == "main" for s in ps)
+
+
+@pytest.mark.parametrize("opt", OPTS)
+def test_custom_block_requests(sh, opt):
+    """MALLOCLIKE, FREELIKE and RESIZEINPLACE (custom_pool.c) at both levels."""
+    r = sh("custom_pool.c", opt=opt, tool_args=("--alloc-fn=pool_alloc",))
+    assert r.returncode == 0, r.stderr
+    assert warnings(r) == []
+    assert (r.totals["blocks"], r.totals["bytes"], r.totals["bad_frees"]) == (12, 4464, 0)
+    custom = [s for s in r.sites if s["max_size"] in (32, 48)]
+    assert sum(s["blocks"] for s in custom) == 11
+    assert sum_classes(custom) == {"frame": 11}
+    assert sum(s["reallocs"] for s in custom) == 1     # the in-place growth
+    assert all(s["pool"] is None for s in r.sites)      # no memory pool here
