@@ -18,6 +18,8 @@
 static OSet* malloc_set;
 static OSet* custom_set;
 static OSet* pool_set;
+/* Blocks in custom_set and pool_set: one test in block_containing's fast path. */
+static ULong n_custom_blocks = 0;
 static ULong next_uid = 1;
 
 /* A direct-mapped cache in front of the malloc set, indexed by the
@@ -101,6 +103,7 @@ Bool SH_(blocks_insert)(Block* b)
    if (VG_(OSetGen_Lookup)(set, &b->start) || VG_(OSetGen_Lookup)(set, &last))
       return False;
    VG_(OSetGen_Insert)(set, b);
+   if (b->custom) n_custom_blocks++;
    widen_bounds(b);
    return True;
 }
@@ -116,6 +119,7 @@ void SH_(blocks_detach)(Block* b)
    OSet* set = set_of(b);
    Block* got = VG_(OSetGen_Remove)(set, &b->start);
    tl_assert(got == b);
+   if (b->custom) n_custom_blocks--;
 }
 
 void SH_(blocks_remove)(Block* b)
@@ -151,7 +155,7 @@ Block* SH_(block_containing)(Addr a)
 {
    CacheEntry* e;
    Block* b;
-   if (UNLIKELY(VG_(OSetGen_Size)(custom_set) + VG_(OSetGen_Size)(pool_set) > 0)) {
+   if (UNLIKELY(n_custom_blocks > 0)) {
       b = VG_(OSetGen_Lookup)(custom_set, &a);
       if (b != NULL && a - b->start < b->size) return b;
       b = VG_(OSetGen_Lookup)(pool_set, &a);
