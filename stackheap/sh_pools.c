@@ -1,5 +1,5 @@
 /*--------------------------------------------------------------------*/
-/*--- stackheap: memory pools.                        sh_pools.c  ---*/
+/*--- stackheap: memory pools.                        sh_pools.c   ---*/
 /*--------------------------------------------------------------------*/
 
 /* A memory pool is named by its handle (the "anchor" address given to
