@@ -99,6 +99,11 @@ Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
       *ret = VG_(strlen)(name) + 1;
       return True;
    }
+   case VG_USERREQ__GDB_MONITOR_COMMAND: {
+      Bool handled = SH_(handle_monitor_command)(tid, (const HChar*)arg[1]);
+      *ret = handled ? 1 : 0;
+      return handled;
+   }
    default:
       break;
    }
