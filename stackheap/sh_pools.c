@@ -171,6 +171,11 @@ void SH_(pool_create)(ThreadId tid, Addr handle, UWord flags)
 {
    Pool* p = pool_of(handle);
    HChar name[512];
+   if (handle == 0) {
+      /* b->pool == 0 means "no pool": a null handle cannot name one. */
+      SH_(misuse)(tid, False, "VALGRIND_CREATE_MEMPOOL with a null handle (ignored)");
+      return;
+   }
    if (p != NULL) {
       name_pool(p, name, sizeof name);
       SH_(misuse)(tid, False, "VALGRIND_CREATE_MEMPOOL with the handle of %s, which "

@@ -115,6 +115,8 @@ def test_every_misused_pool_request(sh, opt):
     w = warnings(r)
     expected = [
         r"VALGRIND_CREATE_MEMPOOL with the handle of pool #1 \(created at main \(pool_errors\.c:\d+\)\), which was not destroyed",
+        r"VALGRIND_CREATE_MEMPOOL with a null handle \(ignored\)",
+        r"VALGRIND_MEMPOOL_ALLOC through an address that is not a memory pool",
         r"pool #2 \(created at .*\) has VALGRIND_MEMPOOL_AUTO_FREE without VALGRIND_MEMPOOL_METAPOOL",
         r"VALGRIND_DESTROY_MEMPOOL of an address that is not a memory pool",
         r"VALGRIND_MEMPOOL_TRIM of an address that is not a memory pool",

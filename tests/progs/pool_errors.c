@@ -1,6 +1,7 @@
 /* Every other misused pool request, once each (pool #1 = a1, #2 = a2,
  * #3 = the metapool).  Expected warnings, in order:
  *   CREATE_MEMPOOL with the handle of pool #1 again;
+ *   CREATE_MEMPOOL with a null handle (then an ALLOC through it: no pool);
  *   pool #2 has AUTO_FREE without METAPOOL;
  *   DESTROY, TRIM and MOVE of an address that is not a memory pool;
  *   MOVE onto the handle of pool #2;
@@ -24,6 +25,8 @@ int main(void)
 {
     VALGRIND_CREATE_MEMPOOL(a1, 0, 0);
     VALGRIND_CREATE_MEMPOOL(a1, 0, 0);
+    VALGRIND_CREATE_MEMPOOL(0, 0, 0);
+    VALGRIND_MEMPOOL_ALLOC(0, a2, 8);
     VALGRIND_CREATE_MEMPOOL_EXT(a2, 0, 0, VALGRIND_MEMPOOL_AUTO_FREE);
     VALGRIND_DESTROY_MEMPOOL(&np);
     VALGRIND_MEMPOOL_TRIM(&np, a1, 0);
