@@ -479,20 +479,12 @@ void SH_(custom_resize)(ThreadId tid, Addr a, SizeT old_n, SizeT new_n)
    Block* b = SH_(block_exact)(a, True);
    if (b == NULL) { SH_(warn_bad_free)(tid, a, "VALGRIND_RESIZEINPLACE_BLOCK"); return; }
    if (new_n > b->size) {
-      /* Growing in place must not swallow a neighbour. */
-      Block* next = SH_(block_containing)(a + new_n - 1);
-      if (next != NULL && next != b && next->custom) {
-         VG_(umsg)("Warning: VALGRIND_RESIZEINPLACE_BLOCK grows into another "
-                   "block (ignored)\n");
-         SH_(pp_current_stack)(tid);
-         return;
-      }
+      /* Growing in place must not swallow a neighbour: re-inserting checks. */
+      if (!SH_(custom_move)(tid, b, a, new_n))
+         SH_(misuse)(tid, False, "VALGRIND_RESIZEINPLACE_BLOCK grows into another "
+                     "block (ignored)");
+      return;
    }
-   note_resize(b, new_n);
-}
-
-void SH_(block_resize)(Block* b, SizeT new_n)
-{
    note_resize(b, new_n);
 }
 

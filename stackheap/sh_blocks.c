@@ -99,8 +99,14 @@ Bool SH_(blocks_insert)(Block* b)
    OSet* set = set_of(b);
    SizeT len = b->size ? b->size : 1;
    Addr last = b->start + len - 1;
-   /* Refuse overlaps (a custom block declared twice, or straddling). */
-   if (VG_(OSetGen_Lookup)(set, &b->start) || VG_(OSetGen_Lookup)(set, &last))
+   Block* next;
+   /* Refuse overlaps (a custom block declared twice, straddling, or
+      swallowing a smaller one): the set's order needs disjoint ranges. */
+   if (VG_(OSetGen_Lookup)(set, &b->start))
+      return False;
+   VG_(OSetGen_ResetIterAt)(set, &b->start);     /* first block after start */
+   next = VG_(OSetGen_Next)(set);
+   if (next != NULL && next->start <= last)
       return False;
    VG_(OSetGen_Insert)(set, b);
    if (b->custom) n_custom_blocks++;

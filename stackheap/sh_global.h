@@ -319,7 +319,6 @@ void  SH_(custom_retire)(ThreadId tid, Block* b);           /* and frees it */
    a tracked block. */
 Bool  SH_(custom_move)(ThreadId tid, Block* b, Addr to, SizeT n);
 void  SH_(custom_resize)(ThreadId tid, Addr a, SizeT old_n, SizeT new_n);
-void  SH_(block_resize)(Block* b, SizeT new_n);
 /* The warning for a free of an address that is no live block of that
    kind: names a double free or a free of a block realloc moved. */
 void  SH_(warn_bad_free)(ThreadId tid, Addr a, const HChar* what);

@@ -399,16 +399,13 @@ void SH_(pool_change)(ThreadId tid, Addr handle, Addr a, Addr to, SizeT n)
       add_member(p, to, n);
       return;
    }
-   if (to == a) {
-      SH_(block_resize)(b, n);
-      return;
-   }
+   /* A move, or a resize in place: re-inserting checks for overlaps. */
    if (SH_(custom_move)(tid, b, to, n)) {
       drop_member(p, a);
       add_member(p, to, 0);
    } else {
-      SH_(misuse)(tid, False, "VALGRIND_MEMPOOL_CHANGE moves a block onto another "
-                  "tracked block (ignored)");
+      SH_(misuse)(tid, False, "VALGRIND_MEMPOOL_CHANGE moves or grows a block onto "
+                  "another tracked block (ignored)");
    }
 }
 

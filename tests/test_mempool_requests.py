@@ -188,3 +188,19 @@ def test_custom_block_requests(sh, opt):
     assert sum_classes(custom) == {"frame": 11}
     assert sum(s["reallocs"] for s in custom) == 1     # the in-place growth
     assert all(s["pool"] is None for s in r.sites)      # no memory pool here
+
+
+@pytest.mark.parametrize("opt,seed", [("-O0", "1"), ("-O2", "2"), ("-O2", "3")])
+def test_random_requests_never_crash(sh, opt, seed):
+    """20,000 random pool and custom-block requests, valid and not: no crash,
+    and every block counted once (sites add up to the totals)."""
+    r = sh("pool_random.c", "20000", seed, opt=opt)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout == "random done\n"
+    assert "Assertion" not in r.stderr and "impossible" not in r.stderr
+    t = r.totals
+    assert t["blocks"] > 1000
+    assert sum(s["blocks"] for s in r.sites) == t["blocks"]
+    assert sum(t["classes"].values()) == t["blocks"]
+    for s in r.sites:
+        assert sum(s["classes"].values()) == s["blocks"], s

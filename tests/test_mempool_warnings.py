@@ -122,7 +122,7 @@ def test_every_misused_pool_request(sh, opt):
         r"VALGRIND_MEMPOOL_TRIM of an address that is not a memory pool",
         r"VALGRIND_MOVE_MEMPOOL of an address that is not a memory pool",
         r"VALGRIND_MOVE_MEMPOOL onto the handle of pool #2 ",
-        r"VALGRIND_MEMPOOL_CHANGE moves a block onto another tracked block",
+        r"VALGRIND_MEMPOOL_CHANGE moves or grows a block onto another tracked block",
         r"VALGRIND_MEMPOOL_CHANGE of a block of pool #1 \(.*\) through an address that is not a memory pool",
         r"VALGRIND_MEMPOOL_FREE through pool #1 \(.*\) of a block allocated by malloc\(\)",
         r"VALGRIND_MEMPOOL_FREE through pool #1 \(.*\) of a VALGRIND_MALLOCLIKE_BLOCK block",
