@@ -99,15 +99,18 @@ Bool SH_(blocks_insert)(Block* b)
    OSet* set = set_of(b);
    SizeT len = b->size ? b->size : 1;
    Addr last = b->start + len - 1;
-   Block* next;
-   /* Refuse overlaps (a custom block declared twice, straddling, or
-      swallowing a smaller one): the set's order needs disjoint ranges. */
-   if (VG_(OSetGen_Lookup)(set, &b->start))
-      return False;
-   VG_(OSetGen_ResetIterAt)(set, &b->start);     /* first block after start */
-   next = VG_(OSetGen_Next)(set);
-   if (next != NULL && next->start <= last)
-      return False;
+   /* Refuse overlaps of custom blocks (declared twice, straddling, or
+      swallowing a smaller one): the set's order needs disjoint ranges.
+      malloc's blocks never overlap: the allocator hands out free memory. */
+   if (b->custom) {
+      Block* next;
+      if (VG_(OSetGen_Lookup)(set, &b->start))
+         return False;
+      VG_(OSetGen_ResetIterAt)(set, &b->start);     /* first block after start */
+      next = VG_(OSetGen_Next)(set);
+      if (next != NULL && next->start <= last)
+         return False;
+   }
    VG_(OSetGen_Insert)(set, b);
    if (b->custom) n_custom_blocks++;
    widen_bounds(b);
