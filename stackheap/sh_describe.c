@@ -163,6 +163,7 @@ HChar* SH_(describe_data_addr)(Addr a)
    for (t = 1; t <= SH_(max_tid)(); t++) {
       ThreadState* ts = SH_(thread_if_any)(t);
       if (ts != NULL && ts->stack_top != 0 && a > ts->stack_top
+          && SH_(thread_alive)(t)
           && a < VG_(thread_get_stack_max)(t) + 64 * 1024) {
          if (t == 1)
             VG_(snprintf)(buf, sizeof buf,

@@ -85,7 +85,7 @@ static ThreadId other_stack_owner(ThreadId self, Addr a)
       ThreadState* ts;
       if (t == self) continue;
       ts = SH_(thread_if_any)(t);
-      if (ts == NULL || !ts->live || ts->stack_top == 0) continue;
+      if (ts == NULL || ts->stack_top == 0 || !SH_(thread_alive)(t)) continue;
       if (a <= ts->stack_top && a + 128 >= VG_(get_SP)(t))
          return t;
    }

@@ -121,6 +121,9 @@ void SH_(thread_created)(ThreadId parent, ThreadId child);
 void SH_(thread_first_insn)(ThreadId tid);
 void SH_(thread_exited)(ThreadId tid);
 ThreadId SH_(max_tid)(void);
+/* The core still runs thread t (exited ones and a fork child's lost ones are not). */
+Bool SH_(thread_alive)(ThreadId t);
+void SH_(threads_watch_fork)(void);
 
 /* Helpers called from generated code. */
 VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target);

@@ -35,6 +35,7 @@ ULong SH_(n_off_stack_blocks) = 0;
 static void sh_post_clo_init(void)
 {
    SH_(collecting) = SH_(clo_collect_atstart);
+   SH_(threads_watch_fork)();
 }
 
 static void sh_thread_created(ThreadId parent, ThreadId child)

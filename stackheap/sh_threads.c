@@ -2,6 +2,7 @@
 /*--- stackheap: per-thread state and its lifecycle. sh_threads.c  ---*/
 /*--------------------------------------------------------------------*/
 
+#include "pub_tool_libcproc.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
@@ -35,11 +36,27 @@ ThreadState* SH_(thread_if_any)(ThreadId tid)
    return threads[tid];
 }
 
+/* Whether the core still has thread t.  Our own 'live' flag is not
+   enough: a fork child loses every other thread without an exit event,
+   and the core asserts when asked about an empty slot. */
+Bool SH_(thread_alive)(ThreadId t)
+{
+   ThreadId it;
+   Addr lo, hi;
+   ThreadState* ts = SH_(thread_if_any)(t);
+   if (t == 0 || (ts != NULL && !ts->live)) return False;
+   it = t - 1;
+   return VG_(thread_stack_next)(&it, &lo, &hi) && it == t;
+}
+
 /* The stack's extent as the core knows it; refined at the first insn. */
 static void set_stack_bounds(ThreadState* ts)
 {
-   Addr  max  = VG_(thread_get_stack_max)(ts->tid);
-   SizeT size = VG_(thread_get_stack_size)(ts->tid);
+   Addr  max;
+   SizeT size;
+   if (!SH_(thread_alive)(ts->tid)) return;
+   max  = VG_(thread_get_stack_max)(ts->tid);
+   size = VG_(thread_get_stack_size)(ts->tid);
    if (max != 0) {
       ts->stack_top   = max;
       ts->stack_limit = (size != 0 && size < max) ? max - size : 0;
@@ -104,4 +121,22 @@ void SH_(thread_exited)(ThreadId tid)
    ts->depth = 0;
    ts->n_nonnormal = 0;
    ts->root_idx = -1;
+   ts->on_altstack = False;
+   ts->handoff_value = 0;
+   if (SH_(cur_ts) == ts) SH_(cur_ts) = NULL;
+}
+
+/* In a fork child only the forking thread goes on; the core empties the
+   other slots without telling the tool. */
+static void fork_child(ThreadId me)
+{
+   ThreadId t;
+   for (t = 1; t <= max_tid_seen; t++)
+      if (t != me) SH_(thread_exited)(t);
+   SH_(thread_runs)(me);
+}
+
+void SH_(threads_watch_fork)(void)
+{
+   VG_(atfork)(NULL, NULL, fork_child);
 }
