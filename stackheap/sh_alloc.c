@@ -294,9 +294,32 @@ static void retire_block(ThreadId tid, Block* b, Bool at_exit)
 /*--- malloc-family entry points                           ---*/
 /*------------------------------------------------------------*/
 
+/* The largest alignment the core's arena accepts (it panics above). */
+#define SH_MAX_ALIGN (16 * 1024 * 1024)
+
+/* Requests no allocator can satisfy get NULL (the preload sets ENOMEM),
+   as glibc answers them, instead of reaching the core's arena, which
+   asserts on sizes near SIZE_MAX and panics on alignments it cannot
+   give.  Alignments are rounded as the preload's memalign does. */
+static Bool impossible_request(SizeT n, SizeT* align)
+{
+   SizeT a = *align;
+   if ((SSizeT)n < 0) return True;
+   /* 0 only comes from the preload rounding an alignment above 2^63 up
+      to the next power of two. */
+   if (a == 0) return True;
+   if (a < 2 * sizeof(void*)) a = 2 * sizeof(void*);   /* the arena's minimum */
+   if (a > SH_MAX_ALIGN) return True;
+   while ((a & (a - 1)) != 0) a++;
+   *align = a;
+   return False;
+}
+
 static void* new_block(ThreadId tid, SizeT n, SizeT align, Bool zeroed)
 {
-   void* p = VG_(cli_malloc)(align, n);
+   void* p;
+   if (impossible_request(n, &align)) return NULL;
+   p = VG_(cli_malloc)(align, n);
    if (p == NULL) return NULL;
    if (zeroed) VG_(memset)(p, 0, n);
    record_block(tid, (Addr)p, n, False);
@@ -333,6 +356,7 @@ void* SH_(calloc)(ThreadId tid, SizeT m, SizeT n)
 {
    /* The preload already returns NULL on overflow; be safe anyway. */
    if (n != 0 && m > ((SizeT)-1) / n) return NULL;
+   tl_assert(n == 0 || (m * n) / n == m);
    return new_block(tid, m * n, VG_(clo_alignment), True);
 }
 
@@ -378,6 +402,8 @@ void* SH_(realloc)(ThreadId tid, void* p, SizeT n)
       note_resize(b, n);
       return p;
    }
+   /* Like glibc: the old block stays valid when growing fails. */
+   if ((SSizeT)n < 0) return NULL;
    q = VG_(cli_malloc)(VG_(clo_alignment), n);
    if (q == NULL) return NULL;
    VG_(memcpy)(q, p, b->size);
@@ -399,9 +425,21 @@ SizeT SH_(malloc_usable_size)(ThreadId tid, void* p)
 /*--- Custom allocators (client requests)                  ---*/
 /*------------------------------------------------------------*/
 
+/* A block that would wrap around the address space cannot be tracked. */
+static Bool wraps(ThreadId tid, Addr a, SizeT n, const HChar* what)
+{
+   if (n == 0 || a + n - 1 >= a) return False;
+   VG_(umsg)("Warning: %s of %lu bytes at %#lx wraps around the address space "
+             "(ignored)\n", what, n, a);
+   SH_(pp_current_stack)(tid);
+   return True;
+}
+
 void SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool)
 {
-   Block* b = record_block(tid, a, n, True);
+   Block* b;
+   if (wraps(tid, a, n, "a custom-allocator block")) return;
+   b = record_block(tid, a, n, True);
    if (b != NULL) b->pool = pool;
 }
 
@@ -446,6 +484,7 @@ void SH_(custom_resize)(ThreadId tid, Addr a, SizeT old_n, SizeT new_n)
 {
    Block* b = SH_(block_exact)(a, True);
    if (b == NULL) { warn_bad_free(tid, a, "VALGRIND_RESIZEINPLACE_BLOCK"); return; }
+   if (wraps(tid, a, new_n, "VALGRIND_RESIZEINPLACE_BLOCK")) return;
    if (new_n > b->size) {
       /* Growing in place must not swallow a neighbour. */
       Block* next = SH_(block_containing)(a + new_n - 1);

@@ -34,3 +34,25 @@ typedef void* (*sh_start_fn)(void*);
 /* glibc >= 2.34 has it in libc; older ones in libpthread. */
 SH_WRAP_PTHREAD_CREATE(VG_Z_LIBC_SONAME)
 SH_WRAP_PTHREAD_CREATE(libpthreadZdsoZd0)
+
+/* pvalloc: the core's replacement aborts the program ("Program aborting
+   because of call to pvalloc").  This one, at a higher priority in the
+   same equivalence class, does what glibc does: memalign to a page of the
+   size rounded up to whole pages (one page for 0), NULL with ENOMEM when
+   the rounding overflows. */
+extern void* memalign(SizeT align, SizeT n);
+extern int getpagesize(void);
+extern int* __errno_location(void);
+
+void* VG_REPLACE_FUNCTION_EZU(10191, VG_Z_LIBC_SONAME, pvalloc)(SizeT n);
+void* VG_REPLACE_FUNCTION_EZU(10191, VG_Z_LIBC_SONAME, pvalloc)(SizeT n)
+{
+   SizeT page = (SizeT)getpagesize();
+   SizeT rounded = (n + page - 1) & ~(page - 1);
+   if (n == 0) rounded = page;
+   if (rounded < n) {
+      *__errno_location() = 12;   /* ENOMEM */
+      return 0;
+   }
+   return memalign(page, rounded);
+}

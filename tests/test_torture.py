@@ -1,0 +1,76 @@
+"""Torture suite: programs that real users run and that must not make the
+tool (or Valgrind) die.  Each test runs a program natively and under
+stackheap and asserts that the program's own output and exit status are
+unchanged, and that the JSON report parses and is consistent (class counts
+sum to blocks, totals equal the sum of the sites).
+
+SH_SANITY=1 in the environment adds --sanity-level=3 to every run here and
+in test_classes.py (the core then calls the tool's expensive sanity check
+on every 1000th basic-block fetch and at every thread switch); the
+`sanity` tests below always use it on a few programs.
+"""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import BUILD, VALGRIND, compile_prog, run_tool
+
+CLASSES = ["frame", "caller", "too_large", "global", "heap", "thread", "outlived",
+           "never_freed"]
+NOWARN = ("-Wno-alloc-size-larger-than",)
+
+
+def sanity_args():
+    return ("--sanity-level=3",) if os.environ.get("SH_SANITY") else ()
+
+
+def check_report(j):
+    """The report's arithmetic holds."""
+    t = j["totals"]
+    assert sum(t["classes"].values()) == t["blocks"]
+    assert sum(s["blocks"] for s in j["sites"]) == t["blocks"]
+    assert sum(s["bytes"] for s in j["sites"]) == t["bytes"]
+    for c in CLASSES:
+        assert sum(s["classes"][c] for s in j["sites"]) == t["classes"][c], c
+    for s in j["sites"]:
+        assert sum(s["classes"].values()) == s["blocks"], s["stack"][:2]
+    assert t["stack_eligible_blocks"] == t["classes"]["frame"] + t["classes"]["caller"]
+
+
+def native(argv, env=None, cwd=None, timeout=120):
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    return subprocess.run([str(a) for a in argv], capture_output=True, env=e, cwd=cwd,
+                          timeout=timeout)
+
+
+def same_as_native(argv, tmp_path, tool_args=(), env=None, stdout_filter=None):
+    """Run argv natively and under the tool; assert stdout and status match.
+    Returns the tool Run."""
+    n = native(argv, env=env)
+    r = run_tool(argv, tool_args=tuple(tool_args) + sanity_args(), tmp_path=tmp_path,
+                 env=env)
+    out_n = n.stdout.decode("utf-8", "replace")
+    out_t = r.stdout
+    if stdout_filter:
+        out_n, out_t = stdout_filter(out_n), stdout_filter(out_t)
+    assert "Assertion" not in r.text and "the 'impossible' happened" not in r.text, \
+        r.text[-3000:]
+    assert out_t == out_n, r.text[-3000:]
+    assert r.returncode == n.returncode, r.text[-3000:]
+    if r.json_path is not None and Path(r.json_path).exists():
+        check_report(r.json)
+    return r
+
+
+# --- huge and overflowing requests ---------------------------------------
+
+def test_impossible_requests_fail_as_natively(tmp_path):
+    exe = compile_prog("torture_alloc.c", extra=NOWARN)
+    r = same_as_native([exe], tmp_path)
+    assert r.returncode == 7
+    assert "wraps around the address space" in r.text
