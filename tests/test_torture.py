@@ -53,7 +53,7 @@ def same_as_native(argv, tmp_path, tool_args=(), env=None, stdout_filter=None):
     Returns the tool Run."""
     n = native(argv, env=env)
     r = run_tool(argv, tool_args=tuple(tool_args) + sanity_args(), tmp_path=tmp_path,
-                 env=env)
+                 env=env, timeout=300)
     out_n = n.stdout.decode("utf-8", "replace")
     out_t = r.stdout
     if stdout_filter:
@@ -74,3 +74,57 @@ def test_impossible_requests_fail_as_natively(tmp_path):
     r = same_as_native([exe], tmp_path)
     assert r.returncode == 7
     assert "wraps around the address space" in r.text
+
+
+# --- threads that come and go ----------------------------------------------
+
+def test_thread_churn(tmp_path):
+    """Hundreds of short threads, joined and detached, custom stack sizes,
+    reused tids, stores described after threads exited."""
+    exe = compile_prog("torture_threads.c")
+    r = same_as_native([exe], tmp_path)
+    assert r.returncode == 3
+    j = r.json
+    assert len(j["threads"]) >= 2
+    worker = [s for s in j["sites"] if s["stack"][0]["fn"] == "worker"]
+    assert sum(s["blocks"] for s in worker) == 2 * 320
+
+
+def test_fork_in_threaded_program(tmp_path):
+    """The fork child loses the other threads without an exit event; both
+    processes write their own report."""
+    exe = compile_prog("torture_fork.c")
+    r = same_as_native([exe], tmp_path,
+                       tool_args=[f"--json-out-file={tmp_path}/fork.%p.json"])
+    assert r.returncode == 5
+    reports = sorted(tmp_path.glob("fork.*.json"))
+    assert len(reports) == 2, reports
+    for p in reports:
+        check_report(json.loads(p.read_text()))
+
+
+PY_POOL = """
+import concurrent.futures, multiprocessing
+def sq(x):
+    return x * x
+if __name__ == "__main__":
+    with multiprocessing.Pool(2) as p:
+        print(sum(p.map(sq, range(40))))
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        print(sum(ex.map(sq, range(40))))
+    with concurrent.futures.ProcessPoolExecutor(2) as ex:
+        print(sum(ex.map(sq, range(10))))
+"""
+
+
+def test_python_pool_and_futures(tmp_path):
+    script = tmp_path / "pool.py"
+    script.write_text(PY_POOL)
+    env = {"PYTHONMALLOC": "malloc"}
+    r = same_as_native(["/usr/bin/python3", script], tmp_path, env=env,
+                       tool_args=[f"--json-out-file={tmp_path}/py.%p.json"])
+    assert r.stdout.split() == ["20540", "20540", "285"]
+    reports = sorted(tmp_path.glob("py.*.json"))
+    assert len(reports) >= 3, reports   # the parent and its worker processes
+    for p in reports:
+        check_report(json.loads(p.read_text()))
