@@ -291,6 +291,61 @@ static void retire_block(ThreadId tid, Block* b, Bool at_exit)
 }
 
 /*------------------------------------------------------------*/
+/*--- Freed memory held back                               ---*/
+/*------------------------------------------------------------*/
+
+/* Freed blocks are not given back to the core's arena at once.  The arena
+   unmaps a superblock as soon as it (and one other) is empty, and a buggy
+   program that reads a block after freeing it, harmless natively (glibc
+   keeps the memory mapped), would then die of SIGSEGV under the tool.  As
+   memcheck does, up to SH_HELD_BYTES of freed memory is held, oldest given
+   back first, blocks of SH_HELD_BIG bytes or more before the others (so a
+   few big frees do not flush every small block). */
+#define SH_HELD_BYTES (20 * 1024 * 1024)
+#define SH_HELD_BIG   (1024 * 1024)
+
+typedef struct { void* p; SizeT n; } Held;
+typedef struct { Held* q; UInt cap, head, len; } HeldQueue;
+static HeldQueue held_small, held_big;
+static ULong held_bytes = 0;
+
+static void held_push(HeldQueue* hq, void* p, SizeT n)
+{
+   if (hq->len == hq->cap) {
+      /* Grow, unrolling the ring so it starts at 0. */
+      UInt i, cap = hq->cap ? 2 * hq->cap : 256;
+      Held* q = VG_(malloc)("sh.held", cap * sizeof(Held));
+      for (i = 0; i < hq->len; i++) q[i] = hq->q[(hq->head + i) % hq->cap];
+      if (hq->q) VG_(free)(hq->q);
+      hq->q = q; hq->cap = cap; hq->head = 0;
+   }
+   hq->q[(hq->head + hq->len) % hq->cap] = (Held){ p, n };
+   hq->len++;
+}
+
+static void held_pop(HeldQueue* hq)
+{
+   Held h;
+   tl_assert(hq->len > 0);
+   h = hq->q[hq->head];
+   hq->head = (hq->head + 1) % hq->cap;
+   hq->len--;
+   tl_assert(held_bytes >= h.n);
+   held_bytes -= h.n;
+   VG_(cli_free)(h.p);
+}
+
+static void release_memory(void* p, SizeT n)
+{
+   held_push(n >= SH_HELD_BIG ? &held_big : &held_small, p, n);
+   held_bytes += n;
+   while (held_bytes > SH_HELD_BYTES) {
+      if (held_big.len > 0) held_pop(&held_big);
+      else held_pop(&held_small);
+   }
+}
+
+/*------------------------------------------------------------*/
 /*--- malloc-family entry points                           ---*/
 /*------------------------------------------------------------*/
 
@@ -329,14 +384,16 @@ static void* new_block(ThreadId tid, SizeT n, SizeT align, Bool zeroed)
 static void free_block(ThreadId tid, void* p, const HChar* what)
 {
    Block* b;
+   SizeT size;
    if (p == NULL) return;
    b = SH_(block_exact)((Addr)p, False);
    if (b == NULL) { warn_bad_free(tid, (Addr)p, what); return; }
    retire_block(tid, b, False);
    if (b->counted) note_live_bytes(-(Long)b->size);
+   size = b->size;
    SH_(blocks_remove)(b);
    remember_freed((Addr)p);
-   VG_(cli_free)(p);
+   release_memory(p, size);
 }
 
 void* SH_(malloc)(ThreadId tid, SizeT n)
@@ -394,6 +451,7 @@ void* SH_(realloc)(ThreadId tid, void* p, SizeT n)
 {
    Block* b;
    void* q;
+   SizeT old_size;
    if (p == NULL) return SH_(malloc)(tid, n);
    b = SH_(block_exact)((Addr)p, False);
    if (b == NULL) { warn_bad_free(tid, (Addr)p, "realloc()"); return NULL; }
@@ -407,11 +465,12 @@ void* SH_(realloc)(ThreadId tid, void* p, SizeT n)
    q = VG_(cli_malloc)(VG_(clo_alignment), n);
    if (q == NULL) return NULL;
    VG_(memcpy)(q, p, b->size);
+   old_size = b->size;
    SH_(blocks_detach)(b);
    b->start = (Addr)q;
    note_resize(b, n);
    if (!SH_(blocks_insert)(b)) tl_assert(0);   /* fresh memory never overlaps */
-   VG_(cli_free)(p);
+   release_memory(p, old_size);
    return q;
 }
 

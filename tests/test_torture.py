@@ -128,3 +128,14 @@ def test_python_pool_and_futures(tmp_path):
     assert len(reports) >= 3, reports   # the parent and its worker processes
     for p in reports:
         check_report(json.loads(p.read_text()))
+
+
+# --- buggy programs behave as natively --------------------------------------
+
+def test_read_after_free_survives(tmp_path):
+    """Freed memory is held back, so a read after free does not fault where
+    it would not natively (memcheck/tests/err_disable3.c)."""
+    exe = compile_prog("torture_uaf.c")
+    r = same_as_native([exe], tmp_path)
+    assert r.returncode == 1
+    assert r.stdout == "read after free survived\n"
