@@ -51,6 +51,7 @@ extern Int VG_(clo_error_exitcode);
 extern Bool VG_(clo_read_inline_info);
 
 Bool SH_(process_cmd_line_option)(const HChar* arg);
+void SH_(options_post_init)(void);
 void SH_(print_usage)(void);
 void SH_(print_debug_usage)(void);
 Bool SH_(is_alloc_fn_name)(const HChar* fnname);

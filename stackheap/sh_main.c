@@ -34,6 +34,7 @@ ULong SH_(n_off_stack_blocks) = 0;
 
 static void sh_post_clo_init(void)
 {
+   SH_(options_post_init)();
    SH_(collecting) = SH_(clo_collect_atstart);
    SH_(threads_watch_fork)();
 }

@@ -139,3 +139,87 @@ def test_read_after_free_survives(tmp_path):
     r = same_as_native([exe], tmp_path)
     assert r.returncode == 1
     assert r.stdout == "read after free survived\n"
+
+
+# --- every option at its limits and beyond ----------------------------------
+
+BANNER = "program ran"
+
+
+@pytest.mark.parametrize("arg, words", [
+    ("--max-stack-block=17179869184g", ["too large"]),
+    ("--max-stack-block=99999999999999999999", ["too large"]),
+    ("--max-stack-block=9223372036854775808", ["too large"]),
+    ("--stack-budget=17179869184g", ["too large"]),
+    ("--stack-budget=18446744073709551616", ["too large"]),
+    ("--stack-budget=-1", ["Invalid size"]),
+    ("--depth=18446744073709551617", ["between 1 and 64"]),
+    ("--depth=65", ["between 1 and 64"]),
+    ("--depth=", ["Invalid integer"]),
+    ("--top=1000001", ["between 0 and 1000000"]),
+    ("--top=18446744073709551616", ["between 0 and 1000000"]),
+    ("--max-alloc-rate=99999999999999999999", ["between 0 and"]),
+    ("--max-alloc-rate=-5", ["between 0 and"]),
+    ("--max-eligible-blocks=18446744073709551617", ["between 0 and"]),
+    ("--max-escape-rate=nan", ["--max-escape-rate"]),
+    ("--max-escape-rate=-0.1", ["between 0 and 1"]),
+    ("--json-out-file=%q{SH_SURELY_UNSET_VAR}", ["SH_SURELY_UNSET_VAR", "not set"]),
+    ("--json-out-file=r.%z.json", ["--json-out-file", "after '%'"]),
+    ("--json-out-file=r.%q", ["expected '{'"]),
+    ("--json-out-file=r.%q{HOME", ["missing '}'"]),
+    ("--json-out-file=r.%q{}", ["not set"]),
+    ("--json-out-file=~/r.json", ["'~'"]),
+])
+def test_option_beyond_its_limit_stops_before_the_program(tmp_path, arg, words):
+    exe = compile_prog("opts.c")
+    e = dict(os.environ)
+    e.pop("VALGRIND_OPTS", None)
+    e.pop("SH_SURELY_UNSET_VAR", None)
+    p = subprocess.run([VALGRIND, "--tool=stackheap", arg, str(exe), "4"],
+                       capture_output=True, text=True, env=e, timeout=120, cwd=tmp_path)
+    assert p.returncode == 1
+    assert BANNER not in p.stdout      # the program never started
+    assert "Bad option" in p.stderr and arg in p.stderr, p.stderr
+    for w in words:
+        assert w in p.stderr, (w, p.stderr)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [
+    ("--depth=64", "--top=1000000", "--max-stack-block=9223372036854775807",
+     "--stack-budget=8589934591g"),
+    ("--depth=1", "--top=0", "--max-stack-block=0", "--stack-budget=0",
+     "--max-escape-rate=0", "--max-alloc-rate=0", "--max-eligible-blocks=0"),
+    ("--max-escape-rate=1", "--max-alloc-rate=9223372036854775807",
+     "--max-eligible-blocks=9223372036854775807", "--json-out-file=r.%p.%n.%%.json"),
+])
+def test_options_at_their_limits(tmp_path, args):
+    exe = compile_prog("opts.c")
+    json_args = [a for a in args if a.startswith("--json-out-file")]
+    tool_args = list(args)
+    if json_args:
+        tool_args = [a.replace("=r.", f"={tmp_path}/r.") for a in tool_args]
+    r = same_as_native([exe, "4"], tmp_path, tool_args=tool_args)
+    assert r.returncode == 4
+    if json_args:
+        got = list(tmp_path.glob("r.*.1.%.json"))
+        assert len(got) == 1, list(tmp_path.iterdir())
+        check_report(json.loads(got[0].read_text()))
+    else:
+        assert r.json["totals"]["blocks"] == 112
+        if "--max-stack-block=0" in args:
+            assert r.json["totals"]["classes"]["too_large"] == 112
+
+
+@pytest.mark.parametrize("args", [("--depth=20",), ("--num-callers=4",),
+                                  ("--depth=64", "--num-callers=1")])
+def test_depth_and_num_callers_are_independent(tmp_path, args):
+    """A site keeps --depth frames whatever --num-callers says."""
+    exe = compile_prog("torture_deep.c")
+    r = same_as_native([exe], tmp_path, tool_args=args)
+    depth = int(next((a.split("=")[1] for a in args if a.startswith("--depth")), 12))
+    s = [s for s in r.json["sites"] if s["stack"][0]["fn"] == "down"]
+    assert sum(x["blocks"] for x in s) == 10
+    # the recursions are 41 to 50 calls of down() deep, under main
+    assert sorted(len(x["stack"]) for x in s) == \
+        ([depth] if depth <= 42 else [min(depth, 42 + i) for i in range(10)])
