@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, VALGRIND, compile_prog, run_tool
+from conftest import ROOT, VALGRIND, compile_prog, run_tool
 
 CLASSES = ["frame", "caller", "too_large", "global", "heap", "thread", "outlived",
            "never_freed"]
@@ -223,3 +223,61 @@ def test_depth_and_num_callers_are_independent(tmp_path, args):
     # the recursions are 41 to 50 calls of down() deep, under main
     assert sorted(len(x["stack"]) for x in s) == \
         ([depth] if depth <= 42 else [min(depth, 42 + i) for i in range(10)])
+
+
+# --- reports that cannot be written, names that are not UTF-8 ---------------
+
+def _raw(args, cwd=None):
+    e = dict(os.environ)
+    e.pop("VALGRIND_OPTS", None)
+    return subprocess.run([VALGRIND, "--tool=stackheap", *args], capture_output=True,
+                          env=e, timeout=120, cwd=cwd)
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+@pytest.mark.parametrize("where, reason", [
+    ("/dev/full", "no space left on device"),
+    ("{tmp}", "is a directory"),
+    ("{tmp}/missing/dir/r.json", "no such file or directory"),
+])
+def test_unwritable_report_is_said(tmp_path, where, reason, quiet):
+    exe = compile_prog("opts.c")
+    path = where.format(tmp=tmp_path)
+    p = _raw((["-q"] if quiet else []) + [f"--json-out-file={path}", str(exe), "6"])
+    err = p.stderr.decode()
+    assert p.returncode == 6
+    assert p.stdout.decode() == BANNER + "\n"
+    assert f"'{path}'" in err and reason in err, err
+    # only claim the text report is there when it was printed
+    assert ("the text report above is complete" in err) == (not quiet), err
+    assert ("Total:" in err) == (not quiet)
+
+
+def test_non_utf8_program_path_and_arguments(tmp_path):
+    """Bytes that are not UTF-8 in argv and in the program's path are
+    replaced (U+FFFD) in the JSON, which then parses, also for sh_annotate."""
+    exe = compile_prog("opts.c")
+    odd_dir = tmp_path / os.fsdecode(b"dir\xff\xfe")
+    odd_dir.mkdir()
+    odd_exe = odd_dir / os.fsdecode(b"prog\xe9")
+    odd_exe.write_bytes(exe.read_bytes())
+    odd_exe.chmod(0o755)
+    out = tmp_path / "r.json"
+    args = [os.fsencode(odd_exe), b"5", b"caf\xe9", b"\xc0\xaf", b"\xed\xa0\x80",
+            "ok \u00e9\u4e2d\U0001F600".encode(), b"trunc\xe2\x82"]
+    p = _raw([f"--json-out-file={out}"] + args)
+    n = subprocess.run(args, capture_output=True)
+    assert p.returncode == n.returncode == 5
+    assert p.stdout == n.stdout
+    raw = out.read_bytes()
+    raw.decode("utf-8")                      # strictly valid UTF-8
+    j = json.loads(raw)
+    check_report(j)
+    cmd = j["command"]
+    assert "dir\ufffd\ufffd/prog\ufffd" in cmd
+    assert "caf\ufffd" in cmd and "\ufffd\ufffd" in cmd
+    assert "ok \u00e9\u4e2d\U0001F600" in cmd   # valid UTF-8 kept as is
+    assert "trunc\ufffd\ufffd" in cmd
+    a = subprocess.run(["/usr/bin/python3", str(ROOT / "scripts" / "sh_annotate"), str(out)],
+                       capture_output=True, text=True, timeout=60)
+    assert a.returncode == 0, a.stderr
