@@ -19,14 +19,12 @@
 
 static HChar* describe_heap_target(Block* d)
 {
-   HChar loc[512], buf[640];
-   if (d->site != NULL) {
-      SH_(code_loc)(d->site->ips[0], loc, sizeof loc);
-      VG_(snprintf)(buf, sizeof buf, "heap block allocated at %s", loc);
-   } else {
-      VG_(snprintf)(buf, sizeof buf, "a heap block");
-   }
-   return VG_(strdup)("sh.target", buf);
+   HChar *loc, *out;
+   if (d->site == NULL) return VG_(strdup)("sh.target", "a heap block");
+   loc = SH_(code_loc_dup)(d->site->ips[0]);
+   out = SH_(printf_dup)("heap block allocated at %s", loc);
+   VG_(free)(loc);
+   return out;
 }
 
 static HChar* describe_target(ShClass cls, Addr dest, Block* d, ThreadId other)

@@ -349,12 +349,14 @@ typedef struct {
 void   SH_(describe_ip)(Addr ip, XArray* out);
 XArray* SH_(describe_site_stack)(const struct _Site* s);
 void   SH_(free_frame_descs)(XArray* xa);
-/* Function name at a code address, copied into buf. */
-void   SH_(fn_name)(Addr ip, HChar* buf, Int n);
-/* "fn (file:line)", "fn (in obj)" or "fn", file and obj as base names. */
-void   SH_(format_frame)(const ShFrameDesc* d, HChar* buf, Int n);
-/* The same for a code address (its innermost inlined frame), into buf. */
-void   SH_(code_loc)(Addr ip, HChar* buf, Int n);
+/* In VG_(malloc)'d strings, whole (names can be any length): the function
+   name at a code address; "fn (file:line)", "fn (in obj)" or "fn" (file
+   and obj as base names) for a frame, or for a code address (its
+   innermost inlined frame); and a printf. */
+HChar* SH_(fn_name_dup)(Addr ip);
+HChar* SH_(format_frame_dup)(const ShFrameDesc* d);
+HChar* SH_(code_loc_dup)(Addr ip);
+HChar* SH_(printf_dup)(const HChar* format, ...) PRINTF_CHECK(1, 2);
 /* Words for a store destination that is not a stack (global, TLS, mmap). */
 HChar* SH_(describe_data_addr)(Addr a);
 /* Print a stack trace of the current thread (warnings). */

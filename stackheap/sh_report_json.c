@@ -215,12 +215,10 @@ static void put_homes(const Site* s)
    HChar** names = VG_(malloc)("sh.json.homes", (n + 1) * sizeof(HChar*));
    ULong* blocks = VG_(malloc)("sh.json.homes", (n + 1) * sizeof(ULong));
    Bool* done = VG_(calloc)("sh.json.homes", n + 1, sizeof(Bool));
-   HChar buf[256];
    Bool first = True;
    for (i = 0; i < n; i++) {
       const Home* h = VG_(indexXA)(s->homes, i);
-      SH_(fn_name)(h->fn, buf, sizeof buf);
-      names[i] = VG_(strdup)("sh.json.homes", buf);
+      names[i] = SH_(fn_name_dup)(h->fn);
    }
    for (i = 0; i < n; i++) {
       const Home* h = VG_(indexXA)(s->homes, i);

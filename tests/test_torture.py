@@ -281,3 +281,17 @@ def test_non_utf8_program_path_and_arguments(tmp_path):
     a = subprocess.run(["/usr/bin/python3", str(ROOT / "scripts" / "sh_annotate"), str(out)],
                        capture_output=True, text=True, timeout=60)
     assert a.returncode == 0, a.stderr
+
+
+def test_long_function_names_are_not_cut(tmp_path):
+    exe = compile_prog("torture_longname.cc")
+    r = same_as_native([exe], tmp_path)
+    s = [s for s in r.json["sites"] if s["stack"][0]["fn"].startswith("int long_named_home<")]
+    assert len(s) == 1
+    name = s[0]["stack"][0]["fn"]
+    assert len(name) > 400 and name.endswith(")"), name
+    assert [h["fn"] for h in s[0]["homes"]] == [name]
+    assert f"could have lived in {name} (depth 0)" in r.text
+    sug = r.suggestions(site=s[0])
+    assert sug and "long_named_home<" in sug[0]["text"]
+    assert "A_tag_type_with_a_deliberately_long_name_for_the_demangler<5> >" in sug[0]["text"]
