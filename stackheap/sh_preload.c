@@ -5,7 +5,10 @@
 /* Linked into vgpreload_stackheap-amd64-linux.so beside the core's malloc
    replacements.  It wraps pthread_create so the tool learns each thread's
    start routine (frames above it are never homes) and the argument handed
-   over (a hand-off to the new thread, not an escape to a global). */
+   over (a hand-off to the new thread, not an escape to a global), with
+   the program's call site (its return address: unwinding out of the
+   wrapper is not always possible).  Frames of this file never appear in
+   reported stacks (sh_sites.c). */
 
 #include "pub_tool_basics.h"
 #include "pub_tool_redir.h"
@@ -24,7 +27,8 @@ typedef void* (*sh_start_fn)(void*);
       int ret;                                                                \
       VALGRIND_GET_ORIG_FN(orig);                                             \
       VALGRIND_DO_CLIENT_REQUEST_STMT(SH_USERREQ__THREAD_HANDOFF,            \
-                                      fn, arg, 0, 0, 0);                      \
+                                      fn, arg, __builtin_return_address(0),  \
+                                      0, 0);                                  \
       CALL_FN_W_WWWW(ret, orig, thread, attr, fn, arg);                       \
       VALGRIND_DO_CLIENT_REQUEST_STMT(SH_USERREQ__THREAD_HANDOFF_DONE,       \
                                       0, 0, 0, 0, 0);                         \

@@ -24,6 +24,7 @@ typedef struct _IpNode {
    UWord  key;          /* the IP */
    Bool   trim;         /* an allocator frame: removed from the top */
    Bool   below_main;   /* libc start-up code: the stack ends before it */
+   Bool   own;          /* in the tool's preload (e.g. its pthread_create wrapper) */
 } IpNode;
 
 static VgHashTable* site_table;
@@ -40,12 +41,19 @@ void SH_(sites_init)(void)
 UInt  SH_(n_sites)(void) { return VG_(sizeXA)(all_sites); }
 Site* SH_(site_at)(UInt i) { return *(Site**)VG_(indexXA)(all_sites, i); }
 
+static Bool in_own_preload(Addr ip)
+{
+   const HChar* name;
+   return VG_(get_objname)(VG_(current_DiEpoch)(), ip, &name)
+          && VG_(strstr)(name, "vgpreload_stackheap") != NULL;
+}
+
 /* Our preload (the malloc replacements) and --alloc-fn functions. */
 static Bool decide_trim(Addr ip)
 {
    DiEpoch ep = VG_(current_DiEpoch)();
    const HChar* name;
-   if (VG_(get_objname)(ep, ip, &name) && VG_(strstr)(name, "vgpreload_stackheap") != NULL)
+   if (in_own_preload(ip))
       return True;
    if (SH_(n_alloc_fns)() > 0 && VG_(get_fnname)(ep, ip, &name))
       return SH_(is_alloc_fn_name)(name);
@@ -75,6 +83,7 @@ static IpNode* ip_info(Addr ip)
       n->key = ip;
       n->trim = decide_trim(ip);
       n->below_main = is_start_up_code(ip);
+      n->own = in_own_preload(ip);
       VG_(HT_add_node)(ip_table, n);
    }
    return n;
@@ -104,6 +113,14 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
    }
    *depth0_sp = n > 0 ? sps[skip] : 0;
    *depth0_ip = n > 0 ? ips[skip] : 0;
+   /* The tool's own wrappers below the allocator (pthread_create's) are
+      not the program's frames. */
+   {
+      UInt k, m = skip + 1;
+      for (k = skip + 1; k < n; k++)
+         if (!ip_info(ips[k])->own) ips[m++] = ips[k];
+      n = skip < n ? m : n;
+   }
    keep = n - skip;
    if (keep > (UInt)SH_(clo_depth)) keep = SH_(clo_depth);
    /* Frames below main are start-up code, the same for every site. */

@@ -88,6 +88,11 @@ def test_thread_churn(tmp_path):
     assert len(j["threads"]) >= 2
     worker = [s for s in j["sites"] if s["stack"][0]["fn"] == "worker"]
     assert sum(s["blocks"] for s in worker) == 2 * 320
+    # The tool's pthread_create wrapper is no frame of the program's.
+    frames = [f for s in j["sites"] for f in s["stack"]]
+    assert any(f["fn"].startswith("pthread_create") for f in frames)
+    assert not any("sh_preload" in f.get("file", "") or "vgpreload_stackheap" in f.get("obj", "")
+                   for f in frames), [f for f in frames if "preload" in str(f)]
 
 
 def test_fork_in_threaded_program(tmp_path):
