@@ -566,7 +566,49 @@ static void retire_at_exit(Block* b)
    retire_block(b->tid, b, True);
 }
 
+/* After this the blocks still in the set are retired (counted in a class). */
+static Bool finished = False;
+
 void SH_(finish_live_blocks)(void)
 {
+   tl_assert(!finished);
+   finished = True;
    SH_(blocks_for_each)(retire_at_exit);
+}
+
+/*------------------------------------------------------------*/
+/*--- Sanity                                               ---*/
+/*------------------------------------------------------------*/
+
+static ULong counted_live;
+static void count_counted(Block* b) { if (b->counted && b->site != NULL) counted_live++; }
+
+Bool SH_(alloc_sane)(Bool full)
+{
+   UInt i;
+   ULong held = 0;
+   SH_SANE(held_bytes <= SH_HELD_BYTES, "%llu freed bytes held\n", held_bytes);
+   SH_SANE(SH_(live_bytes) <= SH_(peak_live_bytes), "live bytes above the peak\n");
+   if (!full) return True;
+   /* Freed blocks held back are in no block set. */
+   for (i = 0; i < held_small.len + held_big.len; i++) {
+      const HeldQueue* hq = i < held_small.len ? &held_small : &held_big;
+      UInt k = i < held_small.len ? i : i - held_small.len;
+      const Held* h = &hq->q[(hq->head + k) % hq->cap];
+      held += h->n;
+      SH_SANE(SH_(block_exact)((Addr)h->p, False) == NULL,
+              "a freed block (%lu bytes) is still in the live set\n", h->n);
+   }
+   SH_SANE(held == held_bytes, "held bytes %llu, counted %llu\n", held_bytes, held);
+   /* The counted live blocks are the sites' live blocks. */
+   if (finished) return True;
+   counted_live = 0;
+   SH_(blocks_for_each)(count_counted);
+   {
+      ULong site_live = 0;
+      for (i = 0; i < SH_(n_sites)(); i++) site_live += SH_(site_at)(i)->live;
+      SH_SANE(site_live == counted_live, "sites count %llu live blocks, the set holds %llu\n",
+              site_live, counted_live);
+   }
+   return True;
 }

@@ -155,3 +155,48 @@ void SH_(blocks_for_each)(void (*fn)(Block*))
    VG_(OSetGen_ResetIter)(custom_set);
    while ((b = VG_(OSetGen_Next)(custom_set)) != NULL) fn(b);
 }
+
+/* Every live block is found at its start, its middle and its last byte
+   (as itself, or as a custom block carved out of it), lies inside the
+   heap bounds, and the two sets are ordered without overlaps. */
+static Addr prev_end;
+static Bool set_ok;
+
+static void check_block(Block* b)
+{
+   Addr probes[3];
+   Int i;
+   Block* got;
+   if (!set_ok) return;
+   if (b->uid == 0 || b->uid >= next_uid || b->start < prev_end) { set_ok = False; return; }
+   prev_end = b->start + (b->size ? b->size : 1);
+   if (b->size == 0) return;
+   if (b->start < SH_(heap_lo) || b->start + b->size - SH_(heap_lo) > SH_(heap_span)) {
+      set_ok = False;
+      return;
+   }
+   probes[0] = b->start;
+   probes[1] = b->start + b->size / 2;
+   probes[2] = b->start + b->size - 1;
+   for (i = 0; i < 3; i++) {
+      got = SH_(block_containing)(probes[i]);
+      if (got == b) continue;
+      if (got != NULL && !b->custom && got->custom) continue;
+      set_ok = False;
+   }
+}
+
+Bool SH_(blocks_sane)(void)
+{
+   Block* b;
+   set_ok = True;
+   prev_end = 0;
+   VG_(OSetGen_ResetIter)(malloc_set);
+   while ((b = VG_(OSetGen_Next)(malloc_set)) != NULL) check_block(b);
+   SH_SANE(set_ok, "a malloc'd block is not found where it lies\n");
+   prev_end = 0;
+   VG_(OSetGen_ResetIter)(custom_set);
+   while ((b = VG_(OSetGen_Next)(custom_set)) != NULL) check_block(b);
+   SH_SANE(set_ok, "a custom block is not found where it lies\n");
+   return True;
+}

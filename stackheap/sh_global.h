@@ -438,6 +438,23 @@ Bool SH_(write_json_report)(const Report* r, const HChar* path);
 Bool SH_(check_thresholds)(const Report* r);
 
 /*------------------------------------------------------------*/
+/*--- Sanity checks (--sanity-level; each file its own)    ---*/
+/*------------------------------------------------------------*/
+
+/* Each returns False, after naming the broken invariant on the log, when
+   the shadow state is inconsistent.  The cheap ones are O(1) and run
+   often (--sanity-level=1 and up); the full ones walk everything. */
+Bool SH_(threads_sane)(Bool full);
+Bool SH_(blocks_sane)(void);
+Bool SH_(alloc_sane)(Bool full);
+Bool SH_(sites_sane)(void);
+#define SH_SANE(cond, ...)                                              \
+   do { if (UNLIKELY(!(cond))) {                                        \
+      VG_(dmsg)("stackheap: sanity check failed: " __VA_ARGS__);        \
+      VG_(dmsg)("   (%s, %s:%d)\n", #cond, __FILE__, __LINE__);          \
+      return False; } } while (0)
+
+/*------------------------------------------------------------*/
 /*--- Instrumentation (sh_instrument.c)                    ---*/
 /*------------------------------------------------------------*/
 

@@ -74,6 +74,23 @@ static Bool sh_client_request(ThreadId tid, UWord* arg, UWord* ret)
    return SH_(handle_client_request)(tid, arg, ret);
 }
 
+/* --sanity-level: the core calls the cheap check often and the
+   expensive one at level 2 and up (at 3, at every system call). */
+static ULong n_cheap_checks = 0, n_full_checks = 0;
+
+static Bool sh_cheap_sanity(void)
+{
+   n_cheap_checks++;
+   return SH_(threads_sane)(False) && SH_(alloc_sane)(False);
+}
+
+static Bool sh_expensive_sanity(void)
+{
+   n_full_checks++;
+   return SH_(threads_sane)(True) && SH_(blocks_sane)() && SH_(alloc_sane)(True)
+          && SH_(sites_sane)();
+}
+
 /* "FILE.json" -> "FILE.N.json"; other names get ".N" appended. */
 static HChar* numbered_name(const HChar* path, UInt n)
 {
@@ -151,6 +168,8 @@ static void sh_fini(Int exitcode)
                 SH_(n_live_blocks)(), SH_(n_sites)());
       VG_(dmsg)("stackheap: innermost-frame filter %s\n",
                 SH_(single_threaded) ? "on (single-threaded)" : "off (threads)");
+      VG_(dmsg)("stackheap: %'llu cheap and %'llu full sanity checks passed\n",
+                n_cheap_checks, n_full_checks);
    }
    SH_(free_report)(&r);
    if (path) VG_(free)(path);
@@ -172,6 +191,7 @@ static void sh_pre_clo_init(void)
    VG_(needs_command_line_options)(SH_(process_cmd_line_option),
                                    SH_(print_usage), SH_(print_debug_usage));
    VG_(needs_client_requests)(sh_client_request);
+   VG_(needs_sanity_checks)(sh_cheap_sanity, sh_expensive_sanity);
    VG_(needs_malloc_replacement)(SH_(malloc), SH_(builtin_new),
                                  SH_(builtin_new_aligned), SH_(builtin_vec_new),
                                  SH_(builtin_vec_new_aligned), SH_(memalign),

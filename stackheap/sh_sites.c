@@ -197,3 +197,34 @@ void SH_(set_phase)(HChar* name)
 
 UInt SH_(n_phases)(void) { return phases ? VG_(sizeXA)(phases) : 0; }
 Phase* SH_(phase_at)(UInt i) { return VG_(indexXA)(phases, i); }
+
+/* Every block allocated is live or retired with one class; totals are
+   the sums over the sites. */
+Bool SH_(sites_sane)(void)
+{
+   UInt i;
+   Int c;
+   ULong blocks = 0, live = 0, classes[SH_N_CLASSES];
+   VG_(memset)(classes, 0, sizeof classes);
+   for (i = 0; i < SH_(n_sites)(); i++) {
+      const Site* s = SH_(site_at)(i);
+      ULong retired = 0;
+      for (c = 0; c < SH_N_CLASSES; c++) {
+         retired += s->classes[c];
+         classes[c] += s->classes[c];
+      }
+      SH_SANE(retired + s->live == s->blocks,
+              "site %u: %llu retired + %llu live != %llu blocks\n", i, retired, s->live,
+              s->blocks);
+      SH_SANE(s->live <= s->max_live && s->freed <= s->blocks, "site %u live counts\n", i);
+      SH_SANE(s->n_ips >= 1 && s->ec != NULL, "site %u stack\n", i);
+      blocks += s->blocks;
+      live += s->live;
+   }
+   SH_SANE(blocks == SH_(total_blocks), "sites hold %llu blocks, the total is %llu\n",
+           blocks, SH_(total_blocks));
+   for (c = 0; c < SH_N_CLASSES; c++)
+      SH_SANE(classes[c] == SH_(total_classes)[c], "class %s: sites %llu, total %llu\n",
+              SH_(class_name)[c], classes[c], SH_(total_classes)[c]);
+   return True;
+}

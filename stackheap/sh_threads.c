@@ -140,3 +140,59 @@ void SH_(threads_watch_fork)(void)
 {
    VG_(atfork)(NULL, NULL, fork_child);
 }
+
+/* One shadow stack: what frame_owning's binary search, surviving_ancestor
+   and the lazy popping rely on. */
+static Bool stack_sane(const ThreadState* ts)
+{
+   Int j, nonnormal = 0;
+   Addr last_normal = ~(Addr)0;
+   SH_SANE(ts->depth >= 0 && ts->depth <= ts->capacity, "thread %u depth %d\n",
+           ts->tid, ts->depth);
+   SH_SANE(ts->root_idx >= -1 && ts->root_idx < ts->depth, "thread %u root %d of %d\n",
+           ts->tid, ts->root_idx, ts->depth);
+   for (j = 0; j < ts->depth; j++) {
+      const Frame* f = &ts->frames[j];
+      SH_SANE(f->seg <= SH_SEG_OTHER, "thread %u frame %d seg %d\n", ts->tid, j, f->seg);
+      SH_SANE(j == 0 || f->serial > ts->frames[j - 1].serial,
+              "thread %u frame %d serial out of order\n", ts->tid, j);
+      SH_SANE(f->serial < ts->next_serial, "thread %u frame %d serial\n", ts->tid, j);
+      if (f->seg != SH_SEG_NORMAL) { nonnormal++; continue; }
+      /* Frames on the thread's own stack: ordered by stack pointer (each
+         pushed below the ones still active) and inside the stack. */
+      SH_SANE(f->entry_sp < last_normal, "thread %u frame %d SP not below its caller's\n",
+              ts->tid, j);
+      SH_SANE(f->entry_sp <= ts->stack_top && f->entry_sp >= ts->stack_limit,
+              "thread %u frame %d SP %#lx outside its stack [%#lx, %#lx]\n",
+              ts->tid, j, f->entry_sp, ts->stack_limit, ts->stack_top);
+      last_normal = f->entry_sp;
+   }
+   SH_SANE(nonnormal == ts->n_nonnormal, "thread %u counts %d frames off its stack, has %d\n",
+           ts->tid, ts->n_nonnormal, nonnormal);
+   SH_SANE(!ts->on_altstack || ts->alt_lo <= ts->alt_hi, "thread %u alternate stack\n",
+           ts->tid);
+   return True;
+}
+
+Bool SH_(threads_sane)(Bool full)
+{
+   ThreadId t;
+   const ThreadState* ts = SH_(cur_ts);
+   if (ts != NULL) {
+      SH_SANE(ts->live && ts->tid > 0 && ts->tid <= max_tid_seen
+              && threads[ts->tid] == ts, "the running thread's state\n");
+      SH_SANE(ts->depth >= 0 && ts->depth <= ts->capacity, "running thread depth\n");
+   }
+   if (!full) return True;
+   for (t = 1; t <= max_tid_seen; t++) {
+      ts = threads[t];
+      if (ts == NULL) continue;
+      SH_SANE(ts->tid == t, "thread table slot %u holds thread %u\n", t, ts->tid);
+      if (!ts->live) {
+         SH_SANE(ts->depth == 0 && ts->root_idx == -1, "exited thread %u has frames\n", t);
+         continue;
+      }
+      if (!stack_sane(ts)) return False;
+   }
+   return True;
+}

@@ -4,13 +4,14 @@ stackheap and asserts that the program's own output and exit status are
 unchanged, and that the JSON report parses and is consistent (class counts
 sum to blocks, totals equal the sum of the sites).
 
-SH_SANITY=1 in the environment adds --sanity-level=3 to every run here and
-in test_classes.py (the core then calls the tool's expensive sanity check
-on every 1000th basic-block fetch and at every thread switch); the
-`sanity` tests below always use it on a few programs.
+SH_SANITY=1 in the environment adds --sanity-level=3 to every run of the
+suite (conftest.py): the core then calls the tool's full sanity check at
+every system call and thread switch.  test_sanity_level_3 below always
+runs the torture and class programs that way.
 """
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -21,10 +22,6 @@ from conftest import ROOT, VALGRIND, compile_prog, run_tool
 CLASSES = ["frame", "caller", "too_large", "global", "heap", "thread", "outlived",
            "never_freed"]
 NOWARN = ("-Wno-alloc-size-larger-than",)
-
-
-def sanity_args():
-    return ("--sanity-level=3",) if os.environ.get("SH_SANITY") else ()
 
 
 def check_report(j):
@@ -52,7 +49,7 @@ def same_as_native(argv, tmp_path, tool_args=(), env=None, stdout_filter=None):
     """Run argv natively and under the tool; assert stdout and status match.
     Returns the tool Run."""
     n = native(argv, env=env)
-    r = run_tool(argv, tool_args=tuple(tool_args) + sanity_args(), tmp_path=tmp_path,
+    r = run_tool(argv, tool_args=tuple(tool_args), tmp_path=tmp_path,
                  env=env, timeout=300)
     out_n = n.stdout.decode("utf-8", "replace")
     out_t = r.stdout
@@ -300,3 +297,22 @@ def test_long_function_names_are_not_cut(tmp_path):
     sug = r.suggestions(site=s[0])
     assert sug and "long_named_home<" in sug[0]["text"]
     assert "A_tag_type_with_a_deliberately_long_name_for_the_demangler<5> >" in sug[0]["text"]
+
+
+# --- the tool's own invariants, checked by the core -------------------------
+
+SANITY_PROGS = ["torture_alloc.c", "torture_threads.c", "torture_fork.c", "torture_uaf.c",
+                "torture_deep.c", "torture_longname.cc"] + \
+    sorted(p.name for p in (ROOT / "tests" / "progs").glob("cls_*.c*"))
+
+
+@pytest.mark.parametrize("prog", SANITY_PROGS)
+def test_sanity_level_3(tmp_path, prog):
+    """--sanity-level=3: the shadow stacks, the block index and the class
+    counts are checked at every system call and thread switch, and the
+    program still behaves as natively."""
+    exe = compile_prog(prog, extra=NOWARN if prog == "torture_alloc.c" else ())
+    r = same_as_native([exe], tmp_path, tool_args=("--sanity-level=3", "--stats=yes"))
+    m = re.search(r"stackheap: ([\d,]+) cheap and ([\d,]+) full sanity checks passed", r.text)
+    assert m, r.text[-2000:]
+    assert int(m.group(2).replace(",", "")) > 0
