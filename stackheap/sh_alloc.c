@@ -52,6 +52,7 @@ static UInt size_bucket(ULong n)
 
 static void note_live_bytes(Long delta)
 {
+   tl_assert(delta >= 0 || SH_(live_bytes) >= (ULong)-delta);
    SH_(live_bytes) += delta;
    if (SH_(live_bytes) > SH_(peak_live_bytes)) SH_(peak_live_bytes) = SH_(live_bytes);
 }
@@ -72,6 +73,7 @@ static void find_alloc_frame(ThreadId tid, Block* b, Addr d0_sp, Addr d0_ip)
    if (seg == SH_SEG_OTHER) { SH_(n_off_stack_blocks)++; return; }
    idx = SH_(frame_owning)(ts, d0_sp);
    if (idx < 0) return;
+   tl_assert(idx < ts->depth);
    /* A handler's pseudo-frame gets its function from the first block. */
    if (ts->frames[idx].signal && ts->frames[idx].fn == 0)
       ts->frames[idx].fn = d0_ip;
@@ -140,8 +142,11 @@ static Block* record_block(ThreadId tid, Addr p, SizeT n, Bool custom)
    a shallower stack cannot hold more. */
 static void note_home(ThreadState* ts, Site* s, Block* b, Int home)
 {
-   Addr fn = ts->frames[home].fn;
-   Home* h = SH_(site_home)(s, b->alloc_idx - home, fn);
+   Addr fn;
+   Home* h;
+   tl_assert(home >= 0 && home < ts->depth && home <= b->alloc_idx);
+   fn = ts->frames[home].fn;
+   h = SH_(site_home)(s, b->alloc_idx - home, fn);
    h->blocks++;
    if ((UInt)ts->depth > h->max_activations) {
       UInt k = 0;
@@ -165,6 +170,8 @@ static ShClass stack_verdict(ThreadId tid, Block* b, /*OUT*/Int* home_out)
    home = SH_(surviving_ancestor)(ts, b->home_idx, b->alloc_serial);
    if (home < 0 || ts->root_idx < 0 || home < ts->root_idx)
       return SH_CLASS_OUTLIVED;
+   /* A home is an ancestor of (or is) the allocating frame. */
+   tl_assert(home <= b->home_idx && b->home_idx <= b->alloc_idx);
    *home_out = home;
    if (b->max_size > SH_(clo_max_stack_block)) return SH_CLASS_TOO_LARGE;
    return (home == b->alloc_idx && ts->frames[home].serial == b->alloc_serial)
@@ -272,6 +279,7 @@ static void retire_block(ThreadId tid, Block* b, Bool at_exit)
    /* Returns pop shadow frames lazily: catch up before reading them. */
    if (!at_exit) SH_(unwind_to)(SH_(thread)(tid), VG_(get_SP)(tid));
    cls = classify(tid, b, at_exit, &home);
+   tl_assert(cls >= 0 && cls < SH_N_CLASSES && s->live > 0);
    s->classes[cls]++;
    s->cls_bytes[cls] += b->max_size;
    SH_(total_classes)[cls]++;
@@ -388,6 +396,7 @@ static void free_block(ThreadId tid, void* p, const HChar* what)
    if (p == NULL) return;
    b = SH_(block_exact)((Addr)p, False);
    if (b == NULL) { warn_bad_free(tid, (Addr)p, what); return; }
+   tl_assert(b->start == (Addr)p && !b->custom);
    retire_block(tid, b, False);
    if (b->counted) note_live_bytes(-(Long)b->size);
    size = b->size;

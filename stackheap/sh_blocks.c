@@ -85,6 +85,7 @@ Bool SH_(blocks_insert)(Block* b)
    OSet* set = b->custom ? custom_set : malloc_set;
    SizeT len = b->size ? b->size : 1;
    Addr last = b->start + len - 1;
+   tl_assert(b->uid != 0 && last >= b->start);   /* (wrapping blocks are refused earlier) */
    /* Refuse overlaps (a custom block declared twice, or straddling). */
    if (VG_(OSetGen_Lookup)(set, &b->start) || VG_(OSetGen_Lookup)(set, &last))
       return False;
@@ -116,6 +117,7 @@ void SH_(blocks_remove)(Block* b)
 Block* SH_(block_exact)(Addr a, Bool custom)
 {
    Block* b = VG_(OSetGen_Lookup)(custom ? custom_set : malloc_set, &a);
+   tl_assert(b == NULL || b->custom == custom);
    return (b != NULL && b->start == a) ? b : NULL;
 }
 

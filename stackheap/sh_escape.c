@@ -99,6 +99,7 @@ static void stack_store(ThreadState* ts, Block* b, Addr dest)
    j = SH_(frame_owning)(ts, dest);
    /* Stack above every frame we know (start-up code): no home can hold it. */
    anc = j < 0 ? -1 : SH_(surviving_ancestor)(ts, j, b->alloc_serial);
+   tl_assert(anc < ts->depth);
    if (anc < b->home_idx) b->home_idx = anc;
 }
 

@@ -130,6 +130,7 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
          if (ip_info(ips[skip + k])->below_main) { keep = k; break; }
    }
    if (keep == 0) { ips[0] = 0; keep = 1; skip = 0; }
+   tl_assert(keep >= 1 && keep <= (UInt)SH_(clo_depth) && skip + keep <= SH_MAX_UNWIND);
    ec = VG_(make_ExeContext_from_StackTrace)(ips + skip, keep);
 
    node = VG_(HT_lookup)(site_table, (UWord)ec);

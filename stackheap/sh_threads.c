@@ -27,6 +27,7 @@ ThreadState* SH_(cur_ts) = NULL;
 void SH_(thread_runs)(ThreadId tid)
 {
    SH_(cur_ts) = SH_(thread)(tid);
+   tl_assert(SH_(cur_ts)->tid == tid);
    SH_(refresh_top_filter)(SH_(cur_ts));
 }
 
