@@ -92,6 +92,17 @@ def test_thread_churn(tmp_path):
                    for f in frames), [f for f in frames if "preload" in str(f)]
 
 
+def test_preload_wrapper_is_not_a_frame(tmp_path):
+    """Blocks glibc allocates inside pthread_create are attributed to the
+    program's call, not to the tool's wrapper (sh_preload.c)."""
+    exe = compile_prog("threads.c")
+    r = same_as_native([exe], tmp_path)
+    frames = [f for s in r.sites for f in s["stack"]]
+    assert any(f["fn"].startswith("pthread_create@@") for f in frames)
+    assert not [f for f in frames if "preload" in json.dumps(f)]
+    assert "sh_preload" not in r.text
+
+
 def test_fork_in_threaded_program(tmp_path):
     """The fork child loses the other threads without an exit event; both
     processes write their own report."""
