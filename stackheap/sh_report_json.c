@@ -11,7 +11,8 @@
    sites[].live_blocks (blocks not freed when the report was written, of
    any class: a never-freed block that escaped is `global`, not
    `never_freed`),
-   sites[].phase, phases, label (dumps). */
+   sites[].phase, phases, label (dumps), sites[].stack_eligible_bytes (bytes
+   of its frame + caller blocks: the HTML page's icicle), options."xtree-out-file". */
 
 #include "pub_tool_clientstate.h"
 #include "pub_tool_libcfile.h"
@@ -170,6 +171,8 @@ static void put_options(void)
    }
    jprintf("], \"json-out-file\": ");
    put_str(SH_(clo_json_out_file));
+   jprintf(", \"xtree-out-file\": ");
+   put_str(SH_(clo_xtree_out_file));
    jprintf(", \"max-stack-block\": %llu, \"stack-budget\": %llu, "
                 "\"collect-atstart\": %s, ",
                 SH_(clo_max_stack_block), SH_(clo_stack_budget),
@@ -268,8 +271,8 @@ static void put_site(const Site* s)
    }
    SH_(free_frame_descs)(frames);
    jprintf("],\n     \"blocks\": %llu, \"bytes\": %llu, \"min_size\": %llu, "
-                "\"max_size\": %llu,\n     \"classes\": ",
-                s->blocks, s->bytes, s->min_size, s->max_size);
+                "\"max_size\": %llu, \"stack_eligible_bytes\": %llu,\n     \"classes\": ",
+                s->blocks, s->bytes, s->min_size, s->max_size, SH_(site_eligible_bytes)(s));
    put_classes(s->classes);
    jprintf(",\n     \"homes\": ");
    put_homes(s);

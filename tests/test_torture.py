@@ -182,6 +182,8 @@ BANNER = "program ran"
     ("--json-out-file=r.%q{HOME", ["missing '}'"]),
     ("--json-out-file=r.%q{}", ["not set"]),
     ("--json-out-file=~/r.json", ["'~'"]),
+    ("--xtree-out-file=%q{SH_SURELY_UNSET_VAR}", ["SH_SURELY_UNSET_VAR", "not set"]),
+    ("--xtree-out-file=x.%y", ["--xtree-out-file", "after '%'"]),
 ])
 def test_option_beyond_its_limit_stops_before_the_program(tmp_path, arg, words):
     exe = compile_prog("opts.c")
