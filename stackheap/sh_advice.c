@@ -114,6 +114,7 @@ static void add(XArray* out, ShSugKind kind, Site* s, const HChar* text,
                 ULong calls, ULong bytes, ULong stack, const HChar* difficulty)
 {
    Suggestion g;
+   tl_assert(kind < SH_N_SUG_KINDS && s != NULL && text != NULL && difficulty != NULL);
    g.kind = kind;
    g.site = s;
    g.text = VG_(strdup)("sh.sug.text", text);
