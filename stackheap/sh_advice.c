@@ -136,10 +136,18 @@ static HChar* keep_str(HChar* str)
    return str;
 }
 
-/* "fn (file:line)" of the allocating line. */
+/* "fn (file:line)" of the allocating line; for blocks of one memory pool
+   "fn (file:line) from the memory pool created at fn (file:line)": a
+   stack-eligible pool block is still a local, and the text says which
+   pool to take it out of. */
 static HChar* alloc_loc(const Site* s)
 {
-   return keep_str(SH_(code_loc_dup)(s->ips[0]));
+   HChar* loc = keep_str(SH_(code_loc_dup)(s->ips[0]));
+   if (s->pool_ip != 0 && !s->pool_mixed) {
+      HChar* pool = keep_str(SH_(pool_site_name_dup)(s));
+      loc = keep_str(SH_(printf_dup)("%s from %s", loc, pool));
+   }
+   return loc;
 }
 
 /* A function's name for "name()" in a sentence: a demangled C++ name
@@ -257,10 +265,10 @@ static void suggest_stack(XArray* out, Site* s)
    }
    if (at_least_permille(frame, s->blocks, SH_NEARLY_ALL_PERMILLE)) {
       text = keep_str(SH_(printf_dup)(
-         "in %s() replace the %'llu-byte heap block allocated at %s with a local "
+         "in %s() replace the %'llu-byte %s block allocated at %s with a local "
          "variable or array: %'llu of %'llu blocks were freed before %s() returned "
          "and their address never left its frame",
-         alloc_fn, buf, loc, frame, s->blocks, alloc_fn));
+         alloc_fn, buf, s->pool_ip ? "pool" : "heap", loc, frame, s->blocks, alloc_fn));
       add(out, SH_SUG_USE_STACK, s, text, 2 * frame, s->cls_bytes[SH_CLASS_FRAME],
           cost, "easy");
    } else if (h->depth >= 1) {
@@ -314,6 +322,8 @@ static void suggest_pool(XArray* out, Site* s)
 {
    HChar *loc, *text;
    ULong keep = s->max_live ? s->max_live : 1;
+   /* Blocks of a memory pool are pooled already. */
+   if (s->pool_ip != 0) return;
    if (s->varied_sizes || s->blocks < SH_POOL_MIN_BLOCKS || keep > SH_POOL_MAX_LIVE
        || !at_least_permille(s->escaped_freed, s->blocks, SH_NEARLY_ALL_PERMILLE)
        || s->blocks < SH_POOL_MIN_CHURN * keep)

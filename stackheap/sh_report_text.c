@@ -128,6 +128,11 @@ static void print_site(const Site* s)
              s->freed ? s->lifetime_sum / s->freed : 0ULL);
    if (s->reallocs)
       VG_(umsg)("   %'llu realloc%s\n", s->reallocs, plural(s->reallocs));
+   if (s->pool_ip != 0) {
+      HChar* pool = SH_(pool_site_name_dup)(s);
+      VG_(umsg)("   from %s%s\n", pool, s->pool_mixed ? " (and others)" : "");
+      VG_(free)(pool);
+   }
    if (s->live + s->unfreed_at_exit > 0)
       VG_(umsg)("   %'llu never freed\n", s->live + s->unfreed_at_exit);
    print_verdict(s);
