@@ -34,6 +34,7 @@ extern Int    SH_(clo_depth);            /* frames kept in a site's stack */
 extern Int    SH_(clo_top);              /* sites shown in the text report */
 extern ShSortBy SH_(clo_sort_by);
 extern const HChar* SH_(clo_json_out_file);   /* unexpanded; "none" = skip */
+extern const HChar* SH_(clo_xtree_out_file);  /* callgrind format; "none" (default) = skip */
 extern ULong  SH_(clo_max_stack_block);  /* larger eligible blocks: too_large */
 extern ULong  SH_(clo_stack_budget);     /* max stack a suggestion may add */
 extern Bool   SH_(clo_collect_atstart);
@@ -229,6 +230,11 @@ typedef struct _Site {
    UInt   cur_reuse_run;
    /* Escaping blocks that were freed (object_pool). */
    ULong  escaped_freed;
+   /* Memory pools (sh_pools.c): where the pool of its blocks was created
+      (0: not pool blocks); mixed when they came from pools created at
+      several places, or also from no pool. */
+   Addr   pool_ip;
+   Bool   pool_mixed;
 } Site;
 
 /* The site of an allocation happening now in thread tid.  Also returns
@@ -276,7 +282,10 @@ Bool   SH_(blocks_insert)(Block* b);      /* False: overlaps a tracked block */
 void   SH_(blocks_remove)(Block* b);      /* and frees it */
 void   SH_(blocks_detach)(Block* b);      /* remove, keep the memory (to move it) */
 void   SH_(block_discard)(Block* b);      /* free one never inserted */
-Block* SH_(block_exact)(Addr a, Bool custom);
+Block* SH_(block_exact)(Addr a, Bool custom);    /* custom: MALLOCLIKE ones */
+Block* SH_(pool_block_exact)(Addr a);            /* blocks of memory pools */
+/* MALLOCLIKE blocks lying wholly inside [lo, hi), appended to out (of Block*). */
+void   SH_(custom_blocks_within)(Addr lo, Addr hi, XArray* out);
 Block* SH_(block_containing)(Addr a);
 ULong  SH_(n_live_blocks)(void);
 void   SH_(blocks_for_each)(void (*fn)(Block*));
@@ -300,11 +309,19 @@ void  SH_(builtin_vec_delete)  (ThreadId tid, void* p);
 void  SH_(builtin_vec_delete_aligned)(ThreadId tid, void* p, SizeT align);
 void* SH_(realloc)             (ThreadId tid, void* p, SizeT n);
 SizeT SH_(malloc_usable_size)  (ThreadId tid, void* p);
-/* pool is the VALGRIND_CREATE_MEMPOOL handle, 0 for MALLOCLIKE blocks. */
-void  SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool);
-void  SH_(custom_free)(ThreadId tid, Addr a);
-void  SH_(destroy_pool)(ThreadId tid, Addr pool);
+/* pool is the VALGRIND_CREATE_MEMPOOL handle, 0 for MALLOCLIKE blocks.
+   NULL when the block could not be tracked (overlap, warned). */
+Block* SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool);
+void  SH_(custom_free)(ThreadId tid, Addr a);               /* FREELIKE */
+void  SH_(custom_retire)(ThreadId tid, Block* b);           /* and frees it */
+/* A block moved (and resized) by the program's allocator: same block,
+   history and site.  False (block unchanged) when the new place overlaps
+   a tracked block. */
+Bool  SH_(custom_move)(ThreadId tid, Block* b, Addr to, SizeT n);
 void  SH_(custom_resize)(ThreadId tid, Addr a, SizeT old_n, SizeT new_n);
+/* The warning for a free of an address that is no live block of that
+   kind: names a double free or a free of a block realloc moved. */
+void  SH_(warn_bad_free)(ThreadId tid, Addr a, const HChar* what);
 void  SH_(finish_live_blocks)(void);
 /* The class of a block still live when the program ends (or at a dump). */
 ShClass SH_(class_if_never_freed)(const Block* b);
@@ -312,6 +329,33 @@ ShClass SH_(class_if_never_freed)(const Block* b);
 extern ULong SH_(total_blocks), SH_(total_bytes);
 extern ULong SH_(live_bytes), SH_(peak_live_bytes);
 extern ULong SH_(total_classes)[SH_N_CLASSES];
+
+/*------------------------------------------------------------*/
+/*--- Memory pools (sh_pools.c), misuse warnings (sh_misuse.c) ---*/
+/*------------------------------------------------------------*/
+
+void  SH_(pools_init)(void);
+void  SH_(pool_create)(ThreadId tid, Addr pool, UWord flags);
+void  SH_(pool_destroy)(ThreadId tid, Addr pool);
+void  SH_(pool_alloc)(ThreadId tid, Addr pool, Addr a, SizeT n);
+void  SH_(pool_free)(ThreadId tid, Addr pool, Addr a);
+void  SH_(pool_trim)(ThreadId tid, Addr pool, Addr a, SizeT n);
+void  SH_(pool_move)(ThreadId tid, Addr from, Addr to);
+void  SH_(pool_change)(ThreadId tid, Addr pool, Addr a, Addr b, SizeT n);
+Bool  SH_(pool_exists)(Addr pool);
+/* At exit: warn about MALLOCLIKE blocks still nested in the live blocks of
+   a pool that is not a METAPOOL (memcheck aborts on them). */
+void  SH_(pools_check_at_exit)(void);
+/* A MALLOCLIKE block just recorded: tag its site with the metapool whose
+   chunk holds it, if any. */
+void  SH_(pool_note_malloclike)(Block* b);
+/* "pool #N created at fn (file:line)" of a pool site, into buf. */
+void  SH_(pool_site_name)(const Site* s, HChar* buf, Int n);
+
+/* Print "Warning: <text>" and the current stack, once per distinct text
+   and stack; bad_free counts it in totals.bad_frees either way. */
+void  SH_(misuse)(ThreadId tid, Bool bad_free, const HChar* fmt, ...)
+      PRINTF_CHECK(3, 4);
 
 /*------------------------------------------------------------*/
 /*--- Escapes (sh_escape.c)                                ---*/
@@ -363,6 +407,11 @@ void   SH_(pp_current_stack)(ThreadId tid);
 Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret);
 /* Write the reports now (SH_DUMP_REPORT), numbered files. */
 void SH_(dump_report)(const HChar* label);
+/* The same, the JSON going to json_file instead when not NULL (monitor);
+   returns the JSON file written (VG_(malloc)'d) or NULL. */
+HChar* SH_(dump_report_to)(const HChar* label, const HChar* json_file);
+/* vgdb monitor commands (sh_monitor.c); False when not ours. */
+Bool SH_(handle_monitor_command)(ThreadId tid, const HChar* req);
 
 /* Program phases named with SH_SET_PHASE (sh_sites.c). */
 typedef struct {
@@ -428,6 +477,8 @@ ULong SH_(site_eligible_bytes)(const Site* s);
 void SH_(write_text_report)(const Report* r);
 /* Returns False (after saying why on the log) when the file can't be written. */
 Bool SH_(write_json_report)(const Report* r, const HChar* path);
+/* The sites as an execution tree in callgrind format (sh_xtree.c). */
+void SH_(write_xtree_report)(const Report* r, const HChar* path);
 /* Threshold checks; returns True when one was crossed (warnings printed). */
 Bool SH_(check_thresholds)(const Report* r);
 
