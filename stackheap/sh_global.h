@@ -43,13 +43,7 @@ extern Double SH_(clo_max_escape_rate);
 extern Long   SH_(clo_max_alloc_rate);
 extern Long   SH_(clo_max_eligible_blocks);
 
-/* The core's --error-exitcode.  Not in the tool headers; memcheck gets
-   its effect through the error manager, which does not count threshold
-   crossings, so we read the core's variable directly. */
-extern Int VG_(clo_error_exitcode);
-/* Likewise the core's --read-inline-info, which the core turns on by
-   default only for its own tools. */
-extern Bool VG_(clo_read_inline_info);
+/* The core's own options the tool reads: sh_vgapi.h. */
 
 Bool SH_(process_cmd_line_option)(const HChar* arg);
 void SH_(options_post_init)(void);

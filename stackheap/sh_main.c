@@ -21,6 +21,7 @@
      sh_misuse.c      warnings about allocator misuse, once per stack
      sh_xtree.c       the callgrind-format tree  sh_monitor.c  vgdb monitor commands
      sh_preload.c     code preloaded into the program (pthread_create wrapper)
+     sh_vgapi.c       adapters to the Valgrind release at hand (3.19 .. 3.27)
 */
 
 #include "pub_tool_libcproc.h"
@@ -30,6 +31,7 @@
 #include "pub_tool_threadstate.h"
 #include "pub_tool_tooliface.h"
 #include "sh_global.h"
+#include "sh_vgapi.h"
 
 ULong SH_(instrs) = 0;
 Bool  SH_(collecting) = True;
@@ -216,8 +218,8 @@ static void sh_fini(Int exitcode)
    SH_(free_report)(&r);
    if (path) VG_(free)(path);
    if (xt_path) VG_(free)(xt_path);
-   if (crossed && VG_(clo_error_exitcode) > 0)
-      VG_(exit)(VG_(clo_error_exitcode));
+   if (crossed && SH_VG_ERROR_EXITCODE() > 0)
+      VG_(exit)(SH_VG_ERROR_EXITCODE());
 }
 
 static void sh_pre_clo_init(void)
@@ -235,13 +237,7 @@ static void sh_pre_clo_init(void)
                                    SH_(print_usage), SH_(print_debug_usage));
    VG_(needs_client_requests)(sh_client_request);
    VG_(needs_sanity_checks)(sh_cheap_sanity, sh_expensive_sanity);
-   VG_(needs_malloc_replacement)(SH_(malloc), SH_(builtin_new),
-                                 SH_(builtin_new_aligned), SH_(builtin_vec_new),
-                                 SH_(builtin_vec_new_aligned), SH_(memalign),
-                                 SH_(calloc), SH_(free), SH_(builtin_delete),
-                                 SH_(builtin_delete_aligned), SH_(builtin_vec_delete),
-                                 SH_(builtin_vec_delete_aligned), SH_(realloc),
-                                 SH_(malloc_usable_size), 0);
+   SH_(needs_malloc_replacement)();   /* sh_vgapi.c */
 
    VG_(track_pre_thread_ll_create)(sh_thread_created);
    VG_(track_pre_thread_first_insn)(sh_first_insn);
@@ -255,7 +251,7 @@ static void sh_pre_clo_init(void)
    VG_(clo_vex_control).guest_chase = False;
    /* Name inlined functions in stacks by default, as memcheck does;
       --read-inline-info=no still turns it off. */
-   VG_(clo_read_inline_info) = True;
+   SH_VG_READ_INLINE_INFO_BY_DEFAULT();
 
    SH_(threads_init)();
    SH_(blocks_init)();

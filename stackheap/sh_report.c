@@ -9,6 +9,7 @@
 #include "pub_tool_options.h"
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
+#include "sh_vgapi.h"
 
 const HChar* const SH_(class_name)[SH_N_CLASSES] = {
    "global", "thread", "heap", "never_freed", "outlived", "too_large", "frame", "caller"
@@ -145,7 +146,7 @@ Bool SH_(check_thresholds)(const Report* r)
                 r->eligible_blocks, SH_(clo_max_eligible_blocks));
       crossed = True;
    }
-   if (crossed && VG_(clo_error_exitcode) == 0)
+   if (crossed && SH_VG_ERROR_EXITCODE() == 0)
       VG_(umsg)("stackheap: (use --error-exitcode=<N> to make crossed thresholds fail the run)\n");
    return crossed;
 }
