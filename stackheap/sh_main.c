@@ -39,7 +39,9 @@ ULong SH_(n_off_stack_blocks) = 0;
 
 static void sh_post_clo_init(void)
 {
+   SH_(options_post_init)();
    SH_(collecting) = SH_(clo_collect_atstart);
+   SH_(threads_watch_fork)();
 }
 
 static void sh_thread_created(ThreadId parent, ThreadId child)
@@ -75,6 +77,23 @@ static void sh_signal_returned(ThreadId tid, Int sig)
 static Bool sh_client_request(ThreadId tid, UWord* arg, UWord* ret)
 {
    return SH_(handle_client_request)(tid, arg, ret);
+}
+
+/* --sanity-level: the core calls the cheap check often and the
+   expensive one at level 2 and up (at 3, at every system call). */
+static ULong n_cheap_checks = 0, n_full_checks = 0;
+
+static Bool sh_cheap_sanity(void)
+{
+   n_cheap_checks++;
+   return SH_(threads_sane)(False) && SH_(alloc_sane)(False);
+}
+
+static Bool sh_expensive_sanity(void)
+{
+   n_full_checks++;
+   return SH_(threads_sane)(True) && SH_(blocks_sane)() && SH_(alloc_sane)(True)
+          && SH_(sites_sane)();
 }
 
 /* "FILE.json" -> "FILE.N.json"; other names get ".N" appended. */
@@ -193,6 +212,8 @@ static void sh_fini(Int exitcode)
                 SH_(n_live_blocks)(), SH_(n_sites)());
       VG_(dmsg)("stackheap: innermost-frame filter %s\n",
                 SH_(single_threaded) ? "on (single-threaded)" : "off (threads)");
+      VG_(dmsg)("stackheap: %'llu cheap and %'llu full sanity checks passed\n",
+                n_cheap_checks, n_full_checks);
    }
    SH_(free_report)(&r);
    if (path) VG_(free)(path);
@@ -215,6 +236,7 @@ static void sh_pre_clo_init(void)
    VG_(needs_command_line_options)(SH_(process_cmd_line_option),
                                    SH_(print_usage), SH_(print_debug_usage));
    VG_(needs_client_requests)(sh_client_request);
+   VG_(needs_sanity_checks)(sh_cheap_sanity, sh_expensive_sanity);
    SH_(needs_malloc_replacement)();   /* sh_vgapi.c */
 
    VG_(track_pre_thread_ll_create)(sh_thread_created);

@@ -69,11 +69,13 @@ void SH_(build_report)(Report* r, const HChar* label)
    for (i = 0; i < n; i++) {
       Site* s = SH_(site_at)(i);
       if (s->blocks == 0) continue;
+      tl_assert(k < n && s->n_ips >= 1);
       r->sites[k++] = s;
       r->eligible_blocks += SH_(site_eligible_blocks)(s);
       r->eligible_bytes += SH_(site_eligible_bytes)(s);
    }
    r->n_sites = k;
+   tl_assert(r->eligible_blocks <= SH_(total_blocks));
    /* Suggestions need ids only for output; rank by a neutral order first
       so that calls-saved sorting can see them. */
    VG_(ssort)(r->sites, k, sizeof(Site*), cmp_sites);

@@ -104,6 +104,11 @@ def run_tool(argv, tool_args=(), tmp_path=None, json_name="out.json", env=None,
                 elif cwd is not None and not os.path.isabs(json_path):
                     json_path = os.path.join(cwd, json_path)
     args += list(tool_args)
+    # SH_SANITY=1: every run also checks the tool's shadow state (its
+    # sanity hooks) at every system call and thread switch.
+    if os.environ.get("SH_SANITY") and not any(a.startswith("--sanity-level")
+                                               for a in tool_args):
+        args.append("--sanity-level=3")
     args += [str(a) for a in argv]
     e = dict(os.environ)
     e.pop("VALGRIND_OPTS", None)
