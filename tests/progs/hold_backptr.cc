@@ -19,8 +19,8 @@ struct Doc {
    long id;
    NOINLINE Doc(long i) : id(i)
    {
-      first = new Part(this, 1); // ALLOC-PART1
-      second = new Part(this, 2); // ALLOC-PART2
+      first = new Part(this, 1); /* ALLOC-PART1 */
+      second = new Part(this, 2); /* ALLOC-PART2 */
    }
    NOINLINE ~Doc()
    {
@@ -32,7 +32,7 @@ struct Doc {
 
 NOINLINE static long work(long i)
 {
-   Doc* d = new Doc(i); // ALLOC-DOC
+   Doc* d = new Doc(i); /* ALLOC-DOC */
    long s = d->sum();
    delete d;
    return s;

@@ -9,6 +9,12 @@
 
 struct holder { char* p; long v; };
 
+/* Out of line, so that -O2 cannot drop the store as dead. */
+NOINLINE static void hold(struct holder* h, char* p)
+{
+   h->p = p;
+}
+
 NOINLINE static void overflow(int n)
 {
    struct holder* h[12];
@@ -16,7 +22,7 @@ NOINLINE static void overflow(int n)
    int i;
    for (i = 0; i < n; i++) {
       h[i] = malloc(sizeof *h[i]); /* ALLOC-HOLDER */
-      h[i]->p = target;
+      hold(h[i], target);
    }
    for (i = 0; i < n; i++) free(h[i]);
    free(target);
@@ -28,7 +34,7 @@ NOINLINE static void park_many(int n)
    int i;
    for (i = 0; i < n; i++) {
       char* p = malloc(8); /* ALLOC-PARKED */
-      h->p = p;
+      hold(h, p);
       fill(p, 8);
       free(p);
    }
