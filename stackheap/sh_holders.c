@@ -70,7 +70,8 @@ static XArray* queue;      /* of HNode*: woken pending nodes, FIFO */
 static Word    queue_head;
 static XArray* scratch_r;  /* of HNode*: a group being searched */
 static XArray* scratch_s;  /* of HNode*: search / Tarjan stack */
-static XArray* scratch_f;  /* of Frame2: Tarjan call stack */
+static XArray* scratch_f;  /* of TFrame: Tarjan call stack */
+static XArray* scratch_g;  /* of HNode*: one strongly connected group */
 static UInt    gen;
 
 typedef struct { HNode* n; Int i; } TFrame;
@@ -83,6 +84,7 @@ static void init_once(void)
    scratch_r = VG_(newXA)(VG_(malloc), "sh.hr", VG_(free), sizeof(HNode*));
    scratch_s = VG_(newXA)(VG_(malloc), "sh.hs", VG_(free), sizeof(HNode*));
    scratch_f = VG_(newXA)(VG_(malloc), "sh.hf", VG_(free), sizeof(TFrame));
+   scratch_g = VG_(newXA)(VG_(malloc), "sh.hg", VG_(free), sizeof(HNode*));
 }
 
 static HNode* node_of(Block* b)
@@ -471,7 +473,7 @@ static void judge_reachable(void)
 {
    Word r, nr = VG_(sizeXA)(scratch_r);
    Int index = 0;
-   XArray* groups = VG_(newXA)(VG_(malloc), "sh.hg", VG_(free), sizeof(HNode*));
+   XArray* groups = scratch_g;
    /* Judged members are released as groups come out: keep them readable. */
    for (r = 0; r < nr; r++) at(scratch_r, r)->refs++;
    for (r = 0; r < nr; r++) {
@@ -519,7 +521,6 @@ static void judge_reachable(void)
          }
       }
    }
-   VG_(deleteXA)(groups);
    for (r = 0; r < nr; r++) unref(at(scratch_r, r));
 }
 
