@@ -7,6 +7,7 @@ thread, never freed, ...) keeps what it held `heap`, and first_escape
 names the holder and why it could not move.  Fixtures: tests/progs/hold_*;
 every case at -O0 and -O2.  Line numbers come from marker comments.
 """
+import json
 from pathlib import Path
 
 import pytest
@@ -155,8 +156,25 @@ def test_holder_never_freed(run, opt):
     only(items, "heap", 3)
     assert items["first_escape"]["target"] == heap_target(
         "hold_guards.c", "leaked_holder", "ALLOC-BOX-LEAK", "was never freed")
-    # Nothing else in the program is heap.
-    assert r.totals["classes"]["heap"] == 3 + 3 + 3 + 1
+    # Nothing else in the program is heap (box and items of chain() below).
+    assert r.totals["classes"]["heap"] == 3 + 3 + 3 + 1 + 1 + 3
+
+
+@pytest.mark.parametrize("opt", OPTS)
+def test_chain_of_holders_names_both_levels(run, opt):
+    r = run("hold_guards.c", opt)
+    only(site_at(r, "hold_guards.c", "ALLOC-OUTER", fn="chain"), "global", 1)
+    box = site_at(r, "hold_guards.c", "ALLOC-BOX-CHAIN", fn="chain")
+    items = site_at(r, "hold_guards.c", "ALLOC-ITEM-CHAIN", fn="chain")
+    only(box, "heap", 1)
+    only(items, "heap", 3)
+    outer_line = line_of("hold_guards.c", "ALLOC-OUTER")
+    assert box["first_escape"]["target"] == heap_target(
+        "hold_guards.c", "chain", "ALLOC-OUTER", "was stored in global variable 'g_outer'")
+    assert items["first_escape"]["target"] == heap_target(
+        "hold_guards.c", "chain", "ALLOC-BOX-CHAIN",
+        f"was stored into a heap block allocated at chain (hold_guards.c:{outer_line}), "
+        "which was stored in global variable 'g_outer'")
 
 
 @pytest.mark.parametrize("opt", OPTS)
@@ -200,3 +218,24 @@ def test_waiting_blocks_are_capped(run, opt):
     assert parked["classes"]["frame"] == cap
     assert parked["classes"]["heap"] == n - cap
     assert r.totals["holders_overflowed"] == n - cap
+
+
+# --- dumps ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("opt", OPTS)
+def test_dump_counts_waiting_blocks_as_heap_then_final_report_is_exact(opt, tmp_path):
+    exe = compile_prog("hold_dump.c", opt=opt)
+    r = run_tool([exe], tmp_path=tmp_path)
+    check_invariants(r)
+    dump = json.loads((tmp_path / "out.1.json").read_text())
+    assert dump["label"] == "waiting"
+    strs = [s for s in dump["sites"] if s["stack"][0]["line"] == line_of("hold_dump.c", "ALLOC-STR")]
+    arr = [s for s in dump["sites"] if s["stack"][0]["line"] == line_of("hold_dump.c", "ALLOC-ARR")]
+    # As if the program ended at the dump: the array is never freed, the
+    # strings waiting on it are heap.
+    assert strs[0]["classes"]["heap"] == 3 and arr[0]["classes"]["never_freed"] == 1
+    assert sum(dump["totals"]["classes"].values()) == dump["totals"]["blocks"] == 4
+    # The final report: the array was freed in its frame, and so all are frame.
+    only(site_at(r, "hold_dump.c", "ALLOC-STR"), "frame", 3)
+    only(site_at(r, "hold_dump.c", "ALLOC-ARR"), "frame", 1)
+    assert r.totals["classes"]["heap"] == 0

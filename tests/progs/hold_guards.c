@@ -6,8 +6,11 @@
 struct box { char* items[3]; };
 struct pair { struct pair* other; long v; };
 
+struct outer { struct box* box; };
+
 struct box* volatile g_box;   /* volatile: the stores stay at -O2 */
 struct pair* volatile g_a;
+struct outer* volatile g_outer;
 
 NOINLINE static void global_after(void)
 {
@@ -68,11 +71,35 @@ NOINLINE static void leaked_holder(void)
    /* b is never freed */
 }
 
+NOINLINE static void put_box(struct outer* o, struct box* b)
+{
+   o->box = b;
+}
+
+/* Two levels: the items' holder is held by a block stored in a global. */
+NOINLINE static void chain(void)
+{
+   struct outer* o = malloc(sizeof *o); /* ALLOC-OUTER */
+   struct box* b = malloc(sizeof *b); /* ALLOC-BOX-CHAIN */
+   int i;
+   for (i = 0; i < 3; i++) {
+      b->items[i] = malloc(8); /* ALLOC-ITEM-CHAIN */
+      fill(b->items[i], 8);
+   }
+   put_box(o, b);
+   g_outer = o;
+   for (i = 0; i < 3; i++) free(b->items[i]);
+   free(b);
+   g_outer = NULL;
+   free(o);
+}
+
 int main(void)
 {
    global_after();
    global_before();
    cycle_escape();
    leaked_holder();
+   chain();
    return 0;
 }
