@@ -10,8 +10,9 @@
    on one chain of active frames: the outer one has the smaller index).
 
    The graph: a block gets a node (HNode) when it holds or is held.  A
-   node records up to SH_HOLDERS holders (more: the block falls back to
-   `heap`, counted in holders_overflowed).  When a block is freed its
+   node records up to SH_HOLDERS_MAX holders: SH_HOLDERS_INLINE in the node,
+   the rest in an array allocated for the few blocks that need it (more:
+   the block falls back to `heap`, counted in holders_overflowed).  When a block is freed its
    verdict waits ("pending", the Block kept detached from the live set)
    until no live block is reachable through its holders; then the pending
    blocks reachable from it are judged together, strongly connected groups
@@ -28,7 +29,8 @@
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
 
-#define SH_HOLDERS     8           /* holders kept per block */
+#define SH_HOLDERS_INLINE 4        /* holders kept in the node */
+#define SH_HOLDERS_MAX    32       /* holders kept per block at most */
 #define SH_PENDING_CAP (1 << 16)   /* freed blocks waiting on holders */
 
 typedef enum { HN_LIVE = 0, HN_PENDING, HN_DONE } HnState;
@@ -40,6 +42,7 @@ struct _HNode {
    UInt    refs;         /* its block, holder entries, waiter lists, the queue */
    UChar   state;        /* HnState */
    UChar   n_holders;
+   UChar   cap;          /* room in holders[] */
    Bool    good;         /* done: frame or caller */
    Bool    parked;       /* pending and detached from the live set */
    Bool    on_stack;     /* scratch (group search) */
@@ -48,7 +51,8 @@ struct _HNode {
    ShHome  home;         /* done and good: its home; before: outermost home
                             of holders already dropped from holders[] */
    ShWhy   why;          /* why it cannot live on the stack (when known) */
-   HNode*  holders[SH_HOLDERS];
+   HNode** holders;      /* holders_in, or a SH_HOLDERS_MAX array */
+   HNode*  holders_in[SH_HOLDERS_INLINE];
    HNode*  waiting_on;   /* pending: the live node it waits for */
    HNode*  next_waiter;
    HNode*  waiters;      /* pending nodes waiting on this one, in order */
@@ -98,6 +102,8 @@ static HNode* node_of(Block* b)
    n->site = b->site;
    n->refs = 1;
    n->home.idx = -1;
+   n->holders = n->holders_in;
+   n->cap = SH_HOLDERS_INLINE;
    b->hn = n;
    return n;
 }
@@ -286,9 +292,15 @@ void SH_(holder_store)(Block* b, Block* d, Addr ip, Addr dest)
    for (i = 0; i < bn->n_holders; i++)
       if (bn->holders[i] == dn) { note_hold_ip(bn, ip); return; }
    note_hold_ip(bn, ip);
-   if (bn->n_holders == SH_HOLDERS) {
+   if (bn->n_holders == bn->cap) {
       if (!compact(b, bn)) return;
-      if (bn->n_holders == SH_HOLDERS) {
+      if (bn->n_holders == bn->cap && bn->cap < SH_HOLDERS_MAX) {
+         HNode** more = VG_(malloc)("sh.holders", SH_HOLDERS_MAX * sizeof(HNode*));
+         VG_(memcpy)(more, bn->holders, bn->n_holders * sizeof(HNode*));
+         bn->holders = more;
+         bn->cap = SH_HOLDERS_MAX;
+      }
+      if (bn->n_holders == bn->cap) {
          w.kind = SH_WHY_OVERFLOW;
          SH_(holders_overflowed)++;
          mark_heap(b, ip, d->site, &w);
@@ -384,6 +396,9 @@ static void release(HNode* m)
    Int i;
    for (i = 0; i < m->n_holders; i++) unref(m->holders[i]);
    m->n_holders = 0;
+   if (m->holders != m->holders_in) VG_(free)(m->holders);
+   m->holders = m->holders_in;
+   m->cap = SH_HOLDERS_INLINE;
    b->hn = NULL;
    m->block = NULL;
    if (m->parked) SH_(block_discard)(b);

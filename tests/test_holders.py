@@ -194,16 +194,16 @@ def test_holder_handed_to_a_thread(run, opt):
 
 @pytest.mark.parametrize("opt", OPTS)
 def test_too_many_holders_fall_back_to_heap_and_are_counted(run, opt):
-    r = run("hold_overflow.c", opt, ("10",))
+    r = run("hold_overflow.c", opt, ("33",))
     target = site_at(r, "hold_overflow.c", "ALLOC-TARGET", fn="overflow")
     holders = site_at(r, "hold_overflow.c", "ALLOC-HOLDER", fn="overflow")
-    only(holders, "frame", 10)
+    only(holders, "frame", 33)
     only(target, "heap", 1)
     assert "too many" in target["first_escape"]["target"]
     assert r.totals["holders_overflowed"] == 1
     assert "Holders:   1 blocks had more holders than tracked" in r.text
-    # Eight holders are still tracked exactly.
-    r8 = run("hold_overflow.c", opt, ("8",))
+    # 32 holders are still tracked exactly.
+    r8 = run("hold_overflow.c", opt, ("32",))
     only(site_at(r8, "hold_overflow.c", "ALLOC-TARGET"), "frame", 1)
     assert r8.totals["holders_overflowed"] == 0
     assert "Holders:" not in r8.text
@@ -212,7 +212,7 @@ def test_too_many_holders_fall_back_to_heap_and_are_counted(run, opt):
 @pytest.mark.parametrize("opt", OPTS)
 def test_waiting_blocks_are_capped(run, opt):
     n = 70000
-    r = run("hold_overflow.c", opt, ("8", str(n)))
+    r = run("hold_overflow.c", opt, ("32", str(n)))
     parked = site_at(r, "hold_overflow.c", "ALLOC-PARKED", fn="park_many")
     cap = 1 << 16
     assert parked["classes"]["frame"] == cap

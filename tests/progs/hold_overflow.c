@@ -1,5 +1,5 @@
 /* Bounded bookkeeping.  overflow(): one block stored into more holders
-   than the tool keeps (8): judged `heap` conservatively and counted in
+   than the tool keeps (32): judged `heap` conservatively and counted in
    holders_overflowed, although every holder is frame.  park_many(n):
    n blocks freed while their holder is still live wait for it; past the
    cap on waiting blocks (65536) the rest are judged `heap` at once and
@@ -17,7 +17,7 @@ NOINLINE static void hold(struct holder* h, char* p)
 
 NOINLINE static void overflow(int n)
 {
-   struct holder* h[12];
+   struct holder* h[40];
    char* target = malloc(8); /* ALLOC-TARGET */
    int i;
    for (i = 0; i < n; i++) {
@@ -43,7 +43,7 @@ NOINLINE static void park_many(int n)
 
 int main(int argc, char** argv)
 {
-   overflow(argc > 1 ? atoi(argv[1]) : 10);
+   overflow(argc > 1 ? atoi(argv[1]) : 33);
    if (argc > 2) park_many(atoi(argv[2]));
    return 0;
 }
