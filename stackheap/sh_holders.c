@@ -260,20 +260,20 @@ static void mark_heap(Block* b, Addr ip, Site* via, const ShWhy* vw)
 static Bool compact(Block* b, HNode* n)
 {
    Int i, k = 0;
+   HNode* bad = NULL;
    for (i = 0; i < n->n_holders; i++) {
       HNode* h = n->holders[i];
       if (h->state == HN_DONE && h->good) {
          outer_home(&n->home, &h->home);
          unref(h);
-      } else if (h->state == HN_DONE) {
-         mark_heap(b, n->hold_ip, h->site, &h->why);
-         return False;
       } else {
+         if (h->state == HN_DONE && bad == NULL) bad = h;
          n->holders[k++] = h;
       }
    }
    n->n_holders = k;
-   return True;
+   if (bad != NULL) mark_heap(b, n->hold_ip, bad->site, &bad->why);
+   return bad == NULL;
 }
 
 void SH_(holder_store)(Block* b, Block* d, Addr ip, Addr dest)

@@ -210,6 +210,20 @@ def test_too_many_holders_fall_back_to_heap_and_are_counted(run, opt):
 
 
 @pytest.mark.parametrize("opt", OPTS)
+def test_full_holder_array_makes_room_from_judged_holders(run, opt):
+    r = run("hold_overflow.c", opt, ("32",))
+    good = site_at(r, "hold_overflow.c", "ALLOC-COMPACT-GOOD", fn="compact_good")
+    only(good, "frame", 1)
+    assert homes(good) == [(0, "compact_good", 1)]
+    bad = site_at(r, "hold_overflow.c", "ALLOC-COMPACT-BAD", fn="compact_bad")
+    only(bad, "heap", 1)
+    assert bad["first_escape"]["target"] == heap_target(
+        "hold_overflow.c", "compact_bad", "ALLOC-COMPACT-HOLDER",
+        "was stored in global variable 'g_holder'")
+    assert r.totals["holders_overflowed"] == 0
+
+
+@pytest.mark.parametrize("opt", OPTS)
 def test_waiting_blocks_are_capped(run, opt):
     n = 70000
     r = run("hold_overflow.c", opt, ("32", str(n)))
