@@ -73,6 +73,7 @@ static void escape(Block* b, ShClass cls, Addr ip, Addr dest, ThreadId other)
    b->escape = e;
    b->esc_dest = dest;
    b->esc_other = other;
+   if (b->hn != NULL) SH_(holders_drop)(b);
    if (!s->first_escape.valid)
       note_first_escape(s, cls, ip, describe_target(cls, dest, other));
 }

@@ -385,6 +385,8 @@ void  SH_(holder_store)(Block* b, Block* d, Addr ip, Addr dest);
 /* b (with a holder node) is freed: judge it now or park it.  Returns True
    when it was parked: the caller detaches the block instead of freeing it. */
 Bool  SH_(holders_freed)(Block* b, const ShOwn* own);
+/* b escaped for certain (global, thread, heap): forget its holders. */
+void  SH_(holders_drop)(Block* b);
 /* A live block's class at exit (or at a dump) when it has holders: heap
    when one of them is not known to be stack-eligible. */
 Bool  SH_(held_by_non_stack)(const Block* b);

@@ -253,6 +253,21 @@ static void mark_heap(Block* b, Addr ip, Site* via, const ShWhy* vw)
 {
    if (b->hn != NULL && b->hn->why.kind == SH_WHY_NONE) why_held(&b->hn->why, via, vw);
    SH_(escape_heap)(b, ip, via, vw);
+   SH_(holders_drop)(b);
+}
+
+/* b escaped for certain: its holders no longer matter; dropping them
+   frees the judged holders' nodes it kept alive. */
+void SH_(holders_drop)(Block* b)
+{
+   HNode* n = b->hn;
+   Int i;
+   if (n == NULL) return;
+   for (i = 0; i < n->n_holders; i++) unref(n->holders[i]);
+   n->n_holders = 0;
+   if (n->holders != n->holders_in) VG_(free)(n->holders);
+   n->holders = n->holders_in;
+   n->cap = SH_HOLDERS_INLINE;
 }
 
 /* Drop judged holders from a full array: good ones fold their home into
@@ -544,6 +559,14 @@ static void judge_reachable(void)
 static void settle(HNode* x)
 {
    HNode* blocker = NULL;
+   Int i;
+   /* The common case: every holder already judged (or none). */
+   for (i = 0; i < x->n_holders; i++)
+      if (x->holders[i]->state != HN_DONE) break;
+   if (i == x->n_holders) {
+      judge_group(&x, 1);
+      return;
+   }
    gen++;
    VG_(dropTailXA)(scratch_r, VG_(sizeXA)(scratch_r));
    VG_(dropTailXA)(scratch_s, VG_(sizeXA)(scratch_s));
@@ -553,7 +576,6 @@ static void settle(HNode* x)
    VG_(addToXA)(scratch_s, &x);
    while (blocker == NULL && VG_(sizeXA)(scratch_s) > 0) {
       HNode* y = at(scratch_s, VG_(sizeXA)(scratch_s) - 1);
-      Int i;
       VG_(dropTailXA)(scratch_s, 1);
       for (i = 0; i < y->n_holders; i++) {
          HNode* h = y->holders[i];
