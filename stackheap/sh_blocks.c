@@ -99,6 +99,7 @@ Bool SH_(blocks_insert)(Block* b)
    OSet* set = set_of(b);
    SizeT len = b->size ? b->size : 1;
    Addr last = b->start + len - 1;
+   tl_assert(b->uid != 0 && last >= b->start);   /* (wrapping blocks are refused earlier) */
    /* Refuse overlaps of custom blocks (declared twice, straddling, or
       swallowing a smaller one): the set's order needs disjoint ranges.
       malloc's blocks never overlap: the allocator hands out free memory. */
@@ -141,6 +142,7 @@ void SH_(blocks_remove)(Block* b)
 Block* SH_(block_exact)(Addr a, Bool custom)
 {
    Block* b = VG_(OSetGen_Lookup)(custom ? custom_set : malloc_set, &a);
+   tl_assert(b == NULL || b->custom == custom);
    return (b != NULL && b->start == a) ? b : NULL;
 }
 
@@ -200,4 +202,60 @@ void SH_(blocks_for_each)(void (*fn)(Block*))
    while ((b = VG_(OSetGen_Next)(custom_set)) != NULL) fn(b);
    VG_(OSetGen_ResetIter)(pool_set);
    while ((b = VG_(OSetGen_Next)(pool_set)) != NULL) fn(b);
+}
+
+/* Every live block is found at its start, its middle and its last byte
+   (as itself, or as a custom block carved out of it), lies inside the
+   heap bounds, and each set is ordered without overlaps. */
+static Int lookup_rank(const Block* b)
+{
+   return !b->custom ? 2 : b->pool ? 1 : 0;   /* block_containing's order */
+}
+
+static Addr prev_end;
+static Bool set_ok;
+
+static void check_block(Block* b)
+{
+   Addr probes[3];
+   Int i;
+   Block* got;
+   if (!set_ok) return;
+   if (b->uid == 0 || b->uid >= next_uid || b->start < prev_end) { set_ok = False; return; }
+   prev_end = b->start + (b->size ? b->size : 1);
+   if (b->size == 0) return;
+   if (b->start < SH_(heap_lo) || b->start + b->size - SH_(heap_lo) > SH_(heap_span)) {
+      set_ok = False;
+      return;
+   }
+   probes[0] = b->start;
+   probes[1] = b->start + b->size / 2;
+   probes[2] = b->start + b->size - 1;
+   for (i = 0; i < 3; i++) {
+      got = SH_(block_containing)(probes[i]);
+      if (got == b) continue;
+      /* An address belongs to the innermost block: a block carved out of
+         b (searched first) may answer for it. */
+      if (got != NULL && lookup_rank(got) < lookup_rank(b)) continue;
+      set_ok = False;
+   }
+}
+
+Bool SH_(blocks_sane)(void)
+{
+   Block* b;
+   set_ok = True;
+   prev_end = 0;
+   VG_(OSetGen_ResetIter)(malloc_set);
+   while ((b = VG_(OSetGen_Next)(malloc_set)) != NULL) check_block(b);
+   SH_SANE(set_ok, "a malloc'd block is not found where it lies\n");
+   prev_end = 0;
+   VG_(OSetGen_ResetIter)(custom_set);
+   while ((b = VG_(OSetGen_Next)(custom_set)) != NULL) check_block(b);
+   SH_SANE(set_ok, "a custom block is not found where it lies\n");
+   prev_end = 0;
+   VG_(OSetGen_ResetIter)(pool_set);
+   while ((b = VG_(OSetGen_Next)(pool_set)) != NULL) check_block(b);
+   SH_SANE(set_ok, "a memory pool's block is not found where it lies\n");
+   return True;
 }

@@ -22,12 +22,14 @@
    variable 'g'": the holder and why it could not move. */
 static HChar* describe_heap_target(const Site* holder, const ShWhy* why)
 {
-   HChar loc[512], reason[768], buf[1400];
-   if (holder != NULL) SH_(code_loc)(holder->ips[0], loc, sizeof loc);
-   else VG_(strcpy)(loc, "an unknown site");
+   HChar reason[768];
+   HChar *loc, *out;
+   loc = holder != NULL ? SH_(code_loc_dup)(holder->ips[0])
+                        : VG_(strdup)("sh.target", "an unknown site");
    SH_(describe_why)(why, reason, sizeof reason);
-   VG_(snprintf)(buf, sizeof buf, "heap block allocated at %s, %s", loc, reason);
-   return VG_(strdup)("sh.target", buf);
+   out = SH_(printf_dup)("heap block allocated at %s, %s", loc, reason);
+   VG_(free)(loc);
+   return out;
 }
 
 static HChar* describe_target(ShClass cls, Addr dest, ThreadId other)
@@ -113,7 +115,7 @@ static ThreadId other_stack_owner(ThreadId self, Addr a)
       ThreadState* ts;
       if (t == self) continue;
       ts = SH_(thread_if_any)(t);
-      if (ts == NULL || !ts->live || ts->stack_top == 0) continue;
+      if (ts == NULL || ts->stack_top == 0 || !SH_(thread_alive)(t)) continue;
       if (a <= ts->stack_top && a + 128 >= VG_(get_SP)(t))
          return t;
    }
@@ -129,6 +131,7 @@ static void stack_store(ThreadState* ts, Block* b, Addr dest)
    j = SH_(frame_owning)(ts, dest);
    /* Stack above every frame we know (start-up code): no home can hold it. */
    anc = j < 0 ? -1 : SH_(surviving_ancestor)(ts, j, b->alloc_serial);
+   tl_assert(anc < ts->depth);
    if (anc < b->home_idx) b->home_idx = anc;
 }
 

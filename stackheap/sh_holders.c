@@ -230,7 +230,11 @@ void SH_(describe_why)(const ShWhy* w, HChar* buf, Int n)
       VG_(snprintf)(buf, n, "which was held by another heap block that could not live on the stack");
       return;
    }
-   SH_(code_loc)(w->via->ips[0], loc, sizeof loc);
+   {
+      HChar* l = SH_(code_loc_dup)(w->via->ips[0]);
+      VG_(snprintf)(loc, sizeof loc, "%s", l);
+      VG_(free)(l);
+   }
    if (w->via_kind == SH_WHY_HEAP)
       VG_(snprintf)(inner, sizeof inner, "held in turn by a block that could not live on the stack");
    else
@@ -397,6 +401,7 @@ static void judge(HNode* m, ShClass cls, const ShHome* home, const ShVia* via)
       } else if (cls == SH_CLASS_TOO_LARGE) m->why.kind = SH_WHY_TOO_LARGE;
       else m->why.kind = SH_WHY_OUTLIVED;
    }
+   if (m->parked) { tl_assert(b->site->waiting > 0); b->site->waiting--; }
    SH_(block_verdict)(b, &m->own, cls, home, via);
    m->state = HN_DONE;
    pend_unlink(m);
@@ -646,6 +651,7 @@ Bool SH_(holders_freed)(Block* b, const ShOwn* own)
       } else {
          n->parked = parked = True;
          b->uid = 0;   /* no longer findable through the lookup cache */
+         b->site->waiting++;
       }
    }
    unref(n);
