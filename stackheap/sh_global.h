@@ -249,6 +249,9 @@ Bool  SH_(is_alloc_frame_ip)(Addr ip);
 /* Fields ordered so that the record has no holes: every live block has
    one (4 million live blocks are 400 MB at 104 bytes each). */
 typedef struct _Block {
+   /* start and size place the block in the table: while it is inserted,
+      change size only with SH_(block_set_size), and start only between
+      SH_(blocks_detach) and SH_(blocks_insert). */
    Addr   start;          /* first byte */
    struct _Block* next;   /* next block starting in the same granule (sh_blocks.c) */
    SizeT  size;           /* current requested size */
