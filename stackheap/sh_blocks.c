@@ -10,7 +10,7 @@
      - otherwise a "cover" (the pointer with its low bit set) naming the
        block that spans the granule from an earlier one, or NULL.
    A 64 KiB region lying wholly inside one block is not given slots at all:
-   its second-level entry is that block's cover, so a huge block costs a
+   its second-level entry is that block's cover, so a huge block costs
    one write per 64 KiB, not one per granule.
 
    To find the block containing a: in a's granule, the last chained block
@@ -18,9 +18,9 @@
    when every chained block starts after a, or there is a cover, the
    candidate is the block spanning the granule's first byte, which is the
    cover, or else the last block of the previous granule (a block that
-   starts in one granule and ends in the next).  A chain holds at most a
-   few blocks: the allocator never puts more than 64 / 32 block starts in
-   64 bytes.
+   starts in one granule and ends in the next).  A chain holds one or two
+   malloc blocks (the client allocator's chunks are at least 32 bytes
+   apart); only custom blocks of a few bytes each make longer ones.
 
    malloc-family blocks and VALGRIND_MALLOCLIKE_BLOCK / mempool blocks have
    one table each, since a custom block may be carved out of a malloc'd
