@@ -124,10 +124,19 @@ static void add(XArray* out, ShSugKind kind, Site* s, const HChar* text,
    VG_(addToXA)(out, &g);
 }
 
-/* "fn (file:line)" of the allocating line. */
+/* "fn (file:line)" of the allocating line; for blocks of one memory pool
+   "fn (file:line) from the memory pool created at fn (file:line)": a
+   stack-eligible pool block is still a local, and the text says which
+   pool to take it out of. */
 static void alloc_loc(const Site* s, HChar* buf, Int n)
 {
    SH_(code_loc)(s->ips[0], buf, n);
+   if (s->pool_ip != 0 && !s->pool_mixed) {
+      HChar pool[300];
+      Int len = VG_(strlen)(buf);
+      SH_(pool_site_name)(s, pool, sizeof pool);
+      VG_(snprintf)(buf + len, n - len, " from %s", pool);
+   }
 }
 
 /* A function's name for "name()" in a sentence: a demangled C++ name
@@ -174,7 +183,7 @@ static ULong p95_bound(const Site* s, /*OUT*/ULong* over, /*OUT*/ULong* under_by
 static void pool_instead(XArray* out, Site* s, ULong eligible, ULong per_frame,
                          UInt activations, const HChar* what)
 {
-   HChar loc[256], text[1024];
+   HChar loc[600], text[1536];
    ULong keep = s->max_live ? s->max_live : 1;
    alloc_loc(s, loc, sizeof loc);
    VG_(snprintf)(text, sizeof text,
@@ -193,7 +202,7 @@ static void suggest_stack(XArray* out, Site* s)
    ULong elig = frame + caller;
    const Home* h = main_home(s);
    UInt acts;
-   HChar loc[256], home_fn[256], alloc_fn[256], text[1024];
+   HChar loc[600], home_fn[256], alloc_fn[256], text[1536];
    ULong buf, cost, over, under_bytes, saved_bytes;
 
    if (h == NULL || !at_least_permille(elig, s->blocks, SH_NEARLY_ALL_PERMILLE))
@@ -244,10 +253,10 @@ static void suggest_stack(XArray* out, Site* s)
    }
    if (at_least_permille(frame, s->blocks, SH_NEARLY_ALL_PERMILLE)) {
       VG_(snprintf)(text, sizeof text,
-         "in %s() replace the %'llu-byte heap block allocated at %s with a local "
+         "in %s() replace the %'llu-byte %s block allocated at %s with a local "
          "variable or array: %'llu of %'llu blocks were freed before %s() returned "
          "and their address never left its frame",
-         alloc_fn, buf, loc, frame, s->blocks, alloc_fn);
+         alloc_fn, buf, s->pool_ip ? "pool" : "heap", loc, frame, s->blocks, alloc_fn);
       add(out, SH_SUG_USE_STACK, s, text, 2 * frame, s->cls_bytes[SH_CLASS_FRAME],
           cost, "easy");
    } else if (h->depth >= 1) {
@@ -263,7 +272,7 @@ static void suggest_stack(XArray* out, Site* s)
 
 static void suggest_reserve(XArray* out, Site* s)
 {
-   HChar loc[256], text[1024];
+   HChar loc[600], text[1536];
    ULong calls;
    if (s->max_growth_chain < SH_MIN_GROWTH_CHAIN) return;
    alloc_loc(s, loc, sizeof loc);
@@ -281,7 +290,7 @@ static void suggest_reserve(XArray* out, Site* s)
 
 static void suggest_hoist(XArray* out, Site* s)
 {
-   HChar loc[256], fn[256], text[1024];
+   HChar loc[600], fn[256], text[1536];
    ULong bytes;
    if (s->max_reuse_run < SH_MIN_REUSE_RUN
        || !at_least_permille(s->reuse_blocks, s->blocks, SH_MIN_REUSE_PERMILLE))
@@ -299,8 +308,10 @@ static void suggest_hoist(XArray* out, Site* s)
 
 static void suggest_pool(XArray* out, Site* s)
 {
-   HChar loc[256], text[1024];
+   HChar loc[600], text[1536];
    ULong keep = s->max_live ? s->max_live : 1;
+   /* Blocks of a memory pool are pooled already. */
+   if (s->pool_ip != 0) return;
    if (s->varied_sizes || s->blocks < SH_POOL_MIN_BLOCKS || keep > SH_POOL_MAX_LIVE
        || !at_least_permille(s->escaped_freed, s->blocks, SH_NEARLY_ALL_PERMILLE)
        || s->blocks < SH_POOL_MIN_CHURN * keep)
@@ -317,7 +328,7 @@ static void suggest_pool(XArray* out, Site* s)
 
 static void suggest_remove_escape(XArray* out, Site* s)
 {
-   HChar loc[256], store[256], home_fn[256], text[1024];
+   HChar loc[600], store[256], home_fn[256], text[1536];
    const HChar* into;
    const FnActs* f;
    UInt acts;

@@ -16,31 +16,49 @@ ULong SH_(live_bytes) = 0, SH_(peak_live_bytes) = 0;
 ULong SH_(total_classes)[SH_N_CLASSES];
 ULong SH_(n_bad_frees) = 0;
 
-/* Recently freed addresses, to tell a double free from a wild one. */
+/* Recently freed addresses, and how each went, to tell a double free or
+   a free of a pointer that realloc moved from a wild one.  Bounded: an
+   address older than the last SH_FREED_RING frees is just "not live". */
 #define SH_FREED_RING 1024
-static Addr freed_ring[SH_FREED_RING];
+typedef enum { SH_GONE_FREED = 1, SH_GONE_MOVED } ShGone;
+static struct { Addr a; UChar how; } freed_ring[SH_FREED_RING];
 static UInt freed_next = 0;
 
-static void remember_freed(Addr a)
+static void remember_gone(Addr a, ShGone how)
 {
-   freed_ring[freed_next++ % SH_FREED_RING] = a;
+   UInt i = freed_next++ % SH_FREED_RING;
+   freed_ring[i].a = a;
+   freed_ring[i].how = how;
 }
 
-static Bool recently_freed(Addr a)
+/* How a was last seen going, newest first (an address is reused). */
+static ShGone how_gone(Addr a)
 {
-   UInt i;
-   for (i = 0; i < SH_FREED_RING; i++)
-      if (freed_ring[i] == a && a != 0) return True;
-   return False;
+   UInt k;
+   if (a == 0) return 0;
+   for (k = 1; k <= SH_FREED_RING && k <= freed_next; k++) {
+      UInt i = (freed_next - k) % SH_FREED_RING;
+      if (freed_ring[i].a == a) return freed_ring[i].how;
+   }
+   return 0;
 }
 
-static void warn_bad_free(ThreadId tid, Addr a, const HChar* what)
+void SH_(warn_bad_free)(ThreadId tid, Addr a, const HChar* what)
 {
-   SH_(n_bad_frees)++;
-   VG_(umsg)("Warning: %s of %s (ignored; nothing was freed)\n", what,
-             recently_freed(a) ? "an already freed block (double free)"
-                               : "an address that is not the start of a live heap block");
-   SH_(pp_current_stack)(tid);
+   switch (how_gone(a)) {
+   case SH_GONE_MOVED:
+      SH_(misuse)(tid, True, "%s of a block that realloc() had already moved elsewhere "
+                  "(it was freed then; ignored, nothing was freed)", what);
+      break;
+   case SH_GONE_FREED:
+      SH_(misuse)(tid, True, "%s of an already freed block (double free; ignored, "
+                  "nothing was freed)", what);
+      break;
+   default:
+      SH_(misuse)(tid, True, "%s of an address that is not the start of a live heap "
+                  "block (ignored; nothing was freed)", what);
+      break;
+   }
 }
 
 static UInt size_bucket(ULong n)
@@ -103,20 +121,20 @@ static void site_count_alloc(Site* s, Block* b)
    note_live_bytes(n);
 }
 
-static Block* record_block(ThreadId tid, Addr p, SizeT n, Bool custom)
+static Block* record_block(ThreadId tid, Addr p, SizeT n, Bool custom, Addr pool)
 {
    Block* b = SH_(block_new)(custom);
    Addr d0_sp, d0_ip;
    b->start = p;
+   b->pool = pool;
    b->size = b->max_size = n;
    b->tid = tid;
    b->alloc_time = SH_(instrs);
    b->counted = SH_(collecting);
    b->chain_first = n;
    if (!SH_(blocks_insert)(b)) {
-      VG_(umsg)("Warning: a custom allocator block overlaps one already "
-                "tracked (ignored)\n");
-      SH_(pp_current_stack)(tid);
+      SH_(misuse)(tid, False, "a %s overlaps one already tracked (ignored)",
+                  pool ? "memory pool block" : "VALGRIND_MALLOCLIKE_BLOCK block");
       SH_(block_discard)(b);
       return NULL;
    }
@@ -299,7 +317,7 @@ static void* new_block(ThreadId tid, SizeT n, SizeT align, Bool zeroed)
    void* p = VG_(cli_malloc)(align, n);
    if (p == NULL) return NULL;
    if (zeroed) VG_(memset)(p, 0, n);
-   record_block(tid, (Addr)p, n, False);
+   record_block(tid, (Addr)p, n, False, 0);
    return p;
 }
 
@@ -308,11 +326,19 @@ static void free_block(ThreadId tid, void* p, const HChar* what)
    Block* b;
    if (p == NULL) return;
    b = SH_(block_exact)((Addr)p, False);
-   if (b == NULL) { warn_bad_free(tid, (Addr)p, what); return; }
+   if (b == NULL) {
+      if (SH_(block_exact)((Addr)p, True) != NULL || SH_(pool_block_exact)((Addr)p) != NULL)
+         SH_(misuse)(tid, True, "%s of a custom allocator's block (VALGRIND_MALLOCLIKE_BLOCK "
+                     "or a memory pool's; ignored: free it with its allocator's request)",
+                     what);
+      else
+         SH_(warn_bad_free)(tid, (Addr)p, what);
+      return;
+   }
    retire_block(tid, b, False);
    if (b->counted) note_live_bytes(-(Long)b->size);
    SH_(blocks_remove)(b);
-   remember_freed((Addr)p);
+   remember_gone((Addr)p, SH_GONE_FREED);
    VG_(cli_free)(p);
 }
 
@@ -371,7 +397,7 @@ void* SH_(realloc)(ThreadId tid, void* p, SizeT n)
    void* q;
    if (p == NULL) return SH_(malloc)(tid, n);
    b = SH_(block_exact)((Addr)p, False);
-   if (b == NULL) { warn_bad_free(tid, (Addr)p, "realloc()"); return NULL; }
+   if (b == NULL) { SH_(warn_bad_free)(tid, (Addr)p, "realloc()"); return NULL; }
    if (n == 0) { free_block(tid, p, "realloc()"); return NULL; }
    if (n <= b->size) {
       note_resize(b, n);
@@ -384,6 +410,7 @@ void* SH_(realloc)(ThreadId tid, void* p, SizeT n)
    b->start = (Addr)q;
    note_resize(b, n);
    if (!SH_(blocks_insert)(b)) tl_assert(0);   /* fresh memory never overlaps */
+   remember_gone((Addr)p, SH_GONE_MOVED);
    VG_(cli_free)(p);
    return q;
 }
@@ -398,62 +425,64 @@ SizeT SH_(malloc_usable_size)(ThreadId tid, void* p)
 /*--- Custom allocators (client requests)                  ---*/
 /*------------------------------------------------------------*/
 
-void SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool)
+Block* SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool)
 {
-   Block* b = record_block(tid, a, n, True);
-   if (b != NULL) b->pool = pool;
+   Block* b = record_block(tid, a, n, True, pool);
+   if (b != NULL && pool == 0) SH_(pool_note_malloclike)(b);
+   return b;
 }
 
-static void custom_retire(ThreadId tid, Block* b)
+void SH_(custom_retire)(ThreadId tid, Block* b)
 {
    Addr a = b->start;
    retire_block(tid, b, False);
    if (b->counted) note_live_bytes(-(Long)b->size);
    SH_(blocks_remove)(b);
-   remember_freed(a);
+   remember_gone(a, SH_GONE_FREED);
 }
 
 void SH_(custom_free)(ThreadId tid, Addr a)
 {
    Block* b = SH_(block_exact)(a, True);
-   if (b == NULL) { warn_bad_free(tid, a, "a custom-allocator free"); return; }
-   custom_retire(tid, b);
+   if (b != NULL) { SH_(custom_retire)(tid, b); return; }
+   if (SH_(block_exact)(a, False) != NULL)
+      SH_(misuse)(tid, True, "VALGRIND_FREELIKE_BLOCK of a block allocated by malloc() "
+                  "(ignored: free it with free())");
+   else if (SH_(pool_block_exact)(a) != NULL)
+      SH_(misuse)(tid, True, "VALGRIND_FREELIKE_BLOCK of a memory pool's block "
+                  "(ignored: free it with VALGRIND_MEMPOOL_FREE)");
+   else
+      SH_(warn_bad_free)(tid, a, "VALGRIND_FREELIKE_BLOCK");
 }
 
-/* Destroying a mempool frees every block still in it. */
-static Addr   dying_pool;
-static XArray* dying;   /* of Block* */
-
-static void collect_pool_block(Block* b)
+Bool SH_(custom_move)(ThreadId tid, Block* b, Addr to, SizeT n)
 {
-   if (b->custom && b->pool == dying_pool) VG_(addToXA)(dying, &b);
-}
-
-void SH_(destroy_pool)(ThreadId tid, Addr pool)
-{
-   Word i;
-   dying_pool = pool;
-   dying = VG_(newXA)(VG_(malloc), "sh.pool", VG_(free), sizeof(Block*));
-   SH_(blocks_for_each)(collect_pool_block);
-   for (i = 0; i < VG_(sizeXA)(dying); i++)
-      custom_retire(tid, *(Block**)VG_(indexXA)(dying, i));
-   VG_(deleteXA)(dying);
-   dying = NULL;
+   Addr from = b->start;
+   SizeT old_n = b->size;
+   SH_(blocks_detach)(b);
+   b->start = to;
+   b->size = n;
+   if (!SH_(blocks_insert)(b)) {
+      b->start = from;
+      b->size = old_n;
+      if (!SH_(blocks_insert)(b)) tl_assert(0);   /* its own old place */
+      return False;
+   }
+   b->size = old_n;
+   note_resize(b, n);
+   return True;
 }
 
 void SH_(custom_resize)(ThreadId tid, Addr a, SizeT old_n, SizeT new_n)
 {
    Block* b = SH_(block_exact)(a, True);
-   if (b == NULL) { warn_bad_free(tid, a, "VALGRIND_RESIZEINPLACE_BLOCK"); return; }
+   if (b == NULL) { SH_(warn_bad_free)(tid, a, "VALGRIND_RESIZEINPLACE_BLOCK"); return; }
    if (new_n > b->size) {
-      /* Growing in place must not swallow a neighbour. */
-      Block* next = SH_(block_containing)(a + new_n - 1);
-      if (next != NULL && next != b && next->custom) {
-         VG_(umsg)("Warning: VALGRIND_RESIZEINPLACE_BLOCK grows into another "
-                   "block (ignored)\n");
-         SH_(pp_current_stack)(tid);
-         return;
-      }
+      /* Growing in place must not swallow a neighbour: re-inserting checks. */
+      if (!SH_(custom_move)(tid, b, a, new_n))
+         SH_(misuse)(tid, False, "VALGRIND_RESIZEINPLACE_BLOCK grows into another "
+                     "block (ignored)");
+      return;
    }
    note_resize(b, new_n);
 }

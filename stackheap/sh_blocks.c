@@ -22,10 +22,13 @@
    malloc blocks (the client allocator's chunks are at least 32 bytes
    apart); only custom blocks of a few bytes each make longer ones.
 
-   malloc-family blocks and VALGRIND_MALLOCLIKE_BLOCK / mempool blocks have
-   one table each, since a custom block may be carved out of a malloc'd
-   arena and so lie inside a malloc block; an address belongs to the
-   innermost block containing it, so the custom table is searched first. */
+   There are three tables: malloc-family blocks, the blocks of memory pools
+   (VALGRIND_MEMPOOL_ALLOC), which may be carved out of a malloc'd arena,
+   and VALGRIND_MALLOCLIKE_BLOCK blocks, which may lie inside either (a
+   custom allocator handing out objects from pool chunks).  Blocks of one
+   table never overlap.  An address belongs to the innermost block
+   containing it, so the tables are searched MALLOCLIKE first, then pool,
+   then malloc. */
 
 #include "pub_tool_aspacemgr.h"
 #include "pub_tool_poolalloc.h"
@@ -52,7 +55,7 @@ typedef struct {
    ULong  n_chunks;   /* third-level chunks allocated (statistics) */
 } Index;
 
-static Index malloc_index, custom_index;
+static Index malloc_index, pool_index, custom_index;
 static Block* recent[2];        /* see SH_(block_containing) */
 static UInt recent_next;
 static PoolAlloc* block_pool;
@@ -214,24 +217,67 @@ static void set_covers(Index* ix, Addr from, Addr to, Block* b, Block* old)
          (void)slot_for(ix, a, True);
          continue;
       } else if (*e == COVER_OF(old)) {
-         /* Clearing part of a region covered by old as a whole cannot
-            happen: covers of whole regions are only set over whole
-            regions. */
-         tl_assert(0);
+         /* Part of a region old covers whole: old was filed with a larger
+            size than it has now (SH_(custom_move) sets the old size back
+            before the resize re-files the block).  Whatever old covered
+            is gone with it; the re-filing that follows sets it again. */
+         *e = 0;
       }
       a = rbase + region;
       if (a == 0) break;
    }
 }
 
+/* The table a block belongs in: b->pool must be set before it is
+   inserted (a pool's handle may change, never to or from 0). */
 static Index* index_of(const Block* b)
 {
-   return b->custom ? &custom_index : &malloc_index;
+   if (!b->custom) return &malloc_index;
+   return b->pool ? &pool_index : &custom_index;
 }
 
-/* force: skip the overlap check (a resize in place, which the caller
-   has checked as the core did before this table existed). */
-static Bool index_insert(Index* ix, Block* b, Bool force)
+/* Calls fn(b, arg) for the blocks of ix starting in [lo, hi), in address
+   order, until fn returns True; returns whether it did.  Regions without
+   a chunk hold no start and are skipped whole. */
+static Bool walk_starts(Index* ix, Addr lo, Addr hi, Bool (*fn)(Block*, void*), void* arg)
+{
+   const Addr gran = 1 << GRAN_BITS, region = (Addr)1 << REGION_BITS;
+   Addr a = lo & ~(gran - 1);
+   if (hi > ADDR_LIMIT) hi = ADDR_LIMIT;
+   while (a < hi) {
+      Addr rnext = (a & ~(region - 1)) + region;
+      Slot* t = ix->top[a >> TOP_SHIFT];
+      Slot e;
+      if (t == NULL) {
+         a = ((a >> TOP_SHIFT) + 1) << TOP_SHIFT;
+         continue;
+      }
+      e = t[(a >> REGION_BITS) & ((1 << L2_BITS) - 1)];
+      if (e == 0 || IS_COVER(e)) { a = rnext; continue; }
+      for (; a < rnext && a < hi; a += gran) {
+         Slot sl = ((Slot*)e)[slot_no(a)];
+         Block* b;
+         if (sl == 0 || IS_COVER(sl)) continue;
+         for (b = (Block*)sl; b != NULL; b = b->next) {
+            if (b->start < lo) continue;
+            if (b->start >= hi) return False;
+            if (fn(b, arg)) return True;
+         }
+      }
+   }
+   return False;
+}
+
+static Bool stop_at_any(Block* b, void* arg)
+{
+   return True;
+}
+
+/* check: refuse a block overlapping one of its table (custom blocks:
+   declared twice, straddling, or swallowing a smaller one).  malloc's
+   blocks never overlap (the allocator hands out free memory), and a
+   resize in place has been checked by its caller. */
+static Bool index_insert(Index* ix, Block* b, Bool check)
 {
    SizeT len = span_of(b);
    Addr first = b->start & ~(Addr)((1 << GRAN_BITS) - 1);
@@ -241,7 +287,8 @@ static Bool index_insert(Index* ix, Block* b, Bool force)
    /* Outside the table, or wrapping around: refused as if overlapping. */
    if (b->start >= ADDR_LIMIT || len > ADDR_LIMIT - b->start) return False;
    /* Refuse overlaps (a custom block declared twice, or straddling). */
-   if (!force && (find(ix, b->start, True) || find(ix, b->start + len - 1, True)))
+   if (check && (find(ix, b->start, True) != NULL
+                 || walk_starts(ix, b->start + 1, b->start + len, stop_at_any, NULL)))
       return False;
    sl = slot_for(ix, b->start, True);
    if (*sl == 0 || IS_COVER(*sl)) {
@@ -292,6 +339,7 @@ void SH_(blocks_init)(void)
 {
    block_pool = VG_(newPA)(sizeof(Block), 4096, VG_(malloc), "sh.blocks", VG_(free));
    malloc_index.top = zeroed_mem(sizeof(Slot*) << L1_BITS, "sh.blocks.l1");
+   pool_index.top = zeroed_mem(sizeof(Slot*) << L1_BITS, "sh.blocks.l1");
    custom_index.top = zeroed_mem(sizeof(Slot*) << L1_BITS, "sh.blocks.l1");
 }
 
@@ -319,7 +367,7 @@ static void widen_bounds(const Block* b)
 
 Bool SH_(blocks_insert)(Block* b)
 {
-   if (!index_insert(index_of(b), b, False)) return False;
+   if (!index_insert(index_of(b), b, b->custom)) return False;
    widen_bounds(b);
    return True;
 }
@@ -349,7 +397,7 @@ void SH_(block_set_size)(Block* b, SizeT n)
    if (was) index_remove(index_of(b), b);
    b->size = n;
    if (was) {
-      Bool ok = index_insert(index_of(b), b, True);
+      Bool ok = index_insert(index_of(b), b, False);
       tl_assert(ok);
       /* (The heap bounds are not widened: they never were for a resize
          in place, and reports must not change with this table.) */
@@ -362,6 +410,26 @@ Block* SH_(block_exact)(Addr a, Bool custom)
    return (b != NULL && b->start == a) ? b : NULL;
 }
 
+Block* SH_(pool_block_exact)(Addr a)
+{
+   Block* b = find(&pool_index, a, True);
+   return (b != NULL && b->start == a) ? b : NULL;
+}
+
+static Addr within_hi;
+
+static Bool collect_within(Block* b, void* out)
+{
+   if (b->start + span_of(b) <= within_hi) VG_(addToXA)((XArray*)out, &b);
+   return False;
+}
+
+void SH_(custom_blocks_within)(Addr lo, Addr hi, XArray* out)
+{
+   within_hi = hi;
+   (void)walk_starts(&custom_index, lo, hi, collect_within, out);
+}
+
 /* The last two malloc blocks found: a store's value and its destination
    are often the same blocks as the previous store's (about half of the
    destinations on perl).  Only live blocks are kept (index_remove drops
@@ -371,8 +439,10 @@ Block* SH_(block_exact)(Addr a, Bool custom)
 Block* SH_(block_containing)(Addr a)
 {
    Block* b;
-   if (UNLIKELY(custom_index.n_blocks > 0)) {
+   if (UNLIKELY(custom_index.n_blocks + pool_index.n_blocks > 0)) {
       b = find(&custom_index, a, False);
+      if (b != NULL) return b;
+      b = find(&pool_index, a, False);
       if (b != NULL) return b;
    }
    b = recent[0];
@@ -386,11 +456,12 @@ Block* SH_(block_containing)(Addr a)
 
 ULong SH_(n_live_blocks)(void)
 {
-   return malloc_index.n_blocks + custom_index.n_blocks;
+   return malloc_index.n_blocks + custom_index.n_blocks + pool_index.n_blocks;
 }
 
-/* In address order, malloc blocks first (callers such as the exit and
-   mempool code rely on a fixed order for deterministic reports).  fn may
+/* In address order, malloc blocks, then MALLOCLIKE, then pool blocks
+   (callers such as the exit code rely on a fixed order for deterministic
+   reports).  fn may
    remove the block it is given. */
 static void for_each_in(Index* ix, void (*fn)(Block*))
 {
@@ -419,9 +490,11 @@ void SH_(blocks_for_each)(void (*fn)(Block*))
 {
    for_each_in(&malloc_index, fn);
    for_each_in(&custom_index, fn);
+   for_each_in(&pool_index, fn);
 }
 
 ULong SH_(blocks_table_bytes)(void)
 {
-   return (malloc_index.n_chunks + custom_index.n_chunks) * (sizeof(Slot) << L3_BITS);
+   return (malloc_index.n_chunks + pool_index.n_chunks + custom_index.n_chunks)
+          * (sizeof(Slot) << L3_BITS);
 }

@@ -36,15 +36,6 @@ static HChar* client_string(UWord a, const HChar* dflt)
    return VG_(strdup)("sh.str", (const HChar*)a);
 }
 
-static void warn_unsupported_once(const HChar* what)
-{
-   static Bool warned = False;
-   if (warned) return;
-   warned = True;
-   VG_(umsg)("Warning: stackheap ignores %s (and other mempool trims/moves): blocks of "
-             "that pool keep their addresses\n", what);
-}
-
 Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
 {
    switch (arg[0]) {
@@ -60,43 +51,59 @@ Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
       if (arg[1] != 0) SH_(custom_resize)(tid, arg[1], arg[2], arg[3]);
       *ret = 0;
       return True;
-   /* Memory pools: their chunks are blocks like MALLOCLIKE ones. */
-   case VG_USERREQ__CREATE_MEMPOOL:
-      *ret = 0;
-      return True;
-   case VG_USERREQ__MEMPOOL_ALLOC:
-      if (arg[2] != 0) SH_(custom_alloc)(tid, arg[2], arg[3], arg[1]);
-      *ret = 0;
-      return True;
-   case VG_USERREQ__MEMPOOL_FREE:
-      if (arg[2] != 0) SH_(custom_free)(tid, arg[2]);
+   /* Memory pools (sh_pools.c). */
+   case VG_USERREQ__CREATE_MEMPOOL:   /* (pool, rzB, is_zeroed, flags) */
+      SH_(pool_create)(tid, arg[1], arg[4]);
       *ret = 0;
       return True;
    case VG_USERREQ__DESTROY_MEMPOOL:
-      SH_(destroy_pool)(tid, arg[1]);
+      SH_(pool_destroy)(tid, arg[1]);
       *ret = 0;
       return True;
-   case VG_USERREQ__MEMPOOL_CHANGE:
-      /* (pool, old address, new address, size): a resize in place only. */
-      if (arg[2] == arg[3]) {
-         SH_(custom_resize)(tid, arg[2], 0, arg[4]);
-      } else {
-         SH_(custom_free)(tid, arg[2]);
-         SH_(custom_alloc)(tid, arg[3], arg[4], arg[1]);
+   case VG_USERREQ__MEMPOOL_ALLOC:    /* (pool, addr, size) */
+      SH_(pool_alloc)(tid, arg[1], arg[2], arg[3]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__MEMPOOL_FREE:     /* (pool, addr) */
+      if (arg[2] != 0) SH_(pool_free)(tid, arg[1], arg[2]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__MEMPOOL_TRIM:     /* (pool, addr, size): keep that range */
+      SH_(pool_trim)(tid, arg[1], arg[2], arg[3]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__MOVE_MEMPOOL:     /* (old handle, new handle) */
+      SH_(pool_move)(tid, arg[1], arg[2]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__MEMPOOL_CHANGE:   /* (pool, old addr, new addr, size) */
+      SH_(pool_change)(tid, arg[1], arg[2], arg[3], arg[4]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__MEMPOOL_EXISTS:
+      *ret = SH_(pool_exists)(arg[1]);
+      return True;
+   /* Core requests added after 3.19 (valgrind.h of 3.20+): the 3.19 core
+      passes them on to the tool. */
+   case 0x1003:   /* VG_USERREQ__VALGRIND_REPLACES_MALLOC */
+      *ret = 1;
+      return True;
+   case 0x1004: { /* VG_USERREQ__VALGRIND_GET_TOOLNAME (buf, len) */
+      const HChar* name = "stackheap";
+      HChar* buf = (HChar*)arg[1];
+      SizeT len = arg[2];
+      if (buf != NULL && len > 0) {
+         VG_(strncpy)(buf, name, len);
+         buf[len - 1] = '\0';
       }
-      *ret = 0;
+      *ret = VG_(strlen)(name) + 1;
       return True;
+   }
    case VG_USERREQ__GDB_MONITOR_COMMAND: {
       Bool handled = SH_(handle_monitor_command)(tid, (const HChar*)arg[1]);
       *ret = handled ? 1 : 0;
       return handled;
    }
-   case VG_USERREQ__MEMPOOL_TRIM:
-   case VG_USERREQ__MOVE_MEMPOOL:
-      warn_unsupported_once(arg[0] == VG_USERREQ__MEMPOOL_TRIM
-                            ? "VALGRIND_MEMPOOL_TRIM" : "VALGRIND_MOVE_MEMPOOL");
-      *ret = 0;
-      return True;
    default:
       break;
    }

@@ -230,6 +230,11 @@ typedef struct _Site {
    UInt   cur_reuse_run;
    /* Escaping blocks that were freed (object_pool). */
    ULong  escaped_freed;
+   /* Memory pools (sh_pools.c): where the pool of its blocks was created
+      (0: not pool blocks); mixed when they came from pools created at
+      several places, or also from no pool. */
+   Addr   pool_ip;
+   Bool   pool_mixed;
 } Site;
 
 /* The site of an allocation happening now in thread tid.  Also returns
@@ -284,7 +289,10 @@ void   SH_(blocks_detach)(Block* b);      /* remove, keep the memory (to move it
 void   SH_(block_discard)(Block* b);      /* free one never inserted */
 /* Change a block's size (in place), keeping the table in step. */
 void   SH_(block_set_size)(Block* b, SizeT n);
-Block* SH_(block_exact)(Addr a, Bool custom);
+Block* SH_(block_exact)(Addr a, Bool custom);    /* custom: MALLOCLIKE ones */
+Block* SH_(pool_block_exact)(Addr a);            /* blocks of memory pools */
+/* MALLOCLIKE blocks lying wholly inside [lo, hi), appended to out (of Block*). */
+void   SH_(custom_blocks_within)(Addr lo, Addr hi, XArray* out);
 Block* SH_(block_containing)(Addr a);
 ULong  SH_(n_live_blocks)(void);
 void   SH_(blocks_for_each)(void (*fn)(Block*));   /* in address order */
@@ -309,11 +317,19 @@ void  SH_(builtin_vec_delete)  (ThreadId tid, void* p);
 void  SH_(builtin_vec_delete_aligned)(ThreadId tid, void* p, SizeT align);
 void* SH_(realloc)             (ThreadId tid, void* p, SizeT n);
 SizeT SH_(malloc_usable_size)  (ThreadId tid, void* p);
-/* pool is the VALGRIND_CREATE_MEMPOOL handle, 0 for MALLOCLIKE blocks. */
-void  SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool);
-void  SH_(custom_free)(ThreadId tid, Addr a);
-void  SH_(destroy_pool)(ThreadId tid, Addr pool);
+/* pool is the VALGRIND_CREATE_MEMPOOL handle, 0 for MALLOCLIKE blocks.
+   NULL when the block could not be tracked (overlap, warned). */
+Block* SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool);
+void  SH_(custom_free)(ThreadId tid, Addr a);               /* FREELIKE */
+void  SH_(custom_retire)(ThreadId tid, Block* b);           /* and frees it */
+/* A block moved (and resized) by the program's allocator: same block,
+   history and site.  False (block unchanged) when the new place overlaps
+   a tracked block. */
+Bool  SH_(custom_move)(ThreadId tid, Block* b, Addr to, SizeT n);
 void  SH_(custom_resize)(ThreadId tid, Addr a, SizeT old_n, SizeT new_n);
+/* The warning for a free of an address that is no live block of that
+   kind: names a double free or a free of a block realloc moved. */
+void  SH_(warn_bad_free)(ThreadId tid, Addr a, const HChar* what);
 void  SH_(finish_live_blocks)(void);
 /* The class of a block still live when the program ends (or at a dump). */
 ShClass SH_(class_if_never_freed)(const Block* b);
@@ -321,6 +337,33 @@ ShClass SH_(class_if_never_freed)(const Block* b);
 extern ULong SH_(total_blocks), SH_(total_bytes);
 extern ULong SH_(live_bytes), SH_(peak_live_bytes);
 extern ULong SH_(total_classes)[SH_N_CLASSES];
+
+/*------------------------------------------------------------*/
+/*--- Memory pools (sh_pools.c), misuse warnings (sh_misuse.c) ---*/
+/*------------------------------------------------------------*/
+
+void  SH_(pools_init)(void);
+void  SH_(pool_create)(ThreadId tid, Addr pool, UWord flags);
+void  SH_(pool_destroy)(ThreadId tid, Addr pool);
+void  SH_(pool_alloc)(ThreadId tid, Addr pool, Addr a, SizeT n);
+void  SH_(pool_free)(ThreadId tid, Addr pool, Addr a);
+void  SH_(pool_trim)(ThreadId tid, Addr pool, Addr a, SizeT n);
+void  SH_(pool_move)(ThreadId tid, Addr from, Addr to);
+void  SH_(pool_change)(ThreadId tid, Addr pool, Addr a, Addr b, SizeT n);
+Bool  SH_(pool_exists)(Addr pool);
+/* At exit: warn about MALLOCLIKE blocks still nested in the live blocks of
+   a pool that is not a METAPOOL (memcheck aborts on them). */
+void  SH_(pools_check_at_exit)(void);
+/* A MALLOCLIKE block just recorded: tag its site with the metapool whose
+   chunk holds it, if any. */
+void  SH_(pool_note_malloclike)(Block* b);
+/* "pool #N created at fn (file:line)" of a pool site, into buf. */
+void  SH_(pool_site_name)(const Site* s, HChar* buf, Int n);
+
+/* Print "Warning: <text>" and the current stack, once per distinct text
+   and stack; bad_free counts it in totals.bad_frees either way. */
+void  SH_(misuse)(ThreadId tid, Bool bad_free, const HChar* fmt, ...)
+      PRINTF_CHECK(3, 4);
 
 /*------------------------------------------------------------*/
 /*--- Escapes (sh_escape.c)                                ---*/

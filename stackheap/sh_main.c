@@ -17,6 +17,8 @@
      sh_instrument.c  VEX IR instrumentation     sh_clientreq.c client requests
      sh_describe.c    debug-info names           sh_advice.c   severities, suggestions
      sh_report_text.c the log report             sh_report_json.c the JSON report
+     sh_pools.c       memory pools (mempool client requests)
+     sh_misuse.c      warnings about allocator misuse, once per stack
      sh_xtree.c       the callgrind-format tree  sh_monitor.c  vgdb monitor commands
      sh_preload.c     code preloaded into the program (pthread_create wrapper)
 */
@@ -175,6 +177,7 @@ static void sh_fini(Int exitcode)
    HChar* path;
    HChar* xt_path;
    Bool crossed;
+   SH_(pools_check_at_exit)();
    SH_(finish_live_blocks)();
    path = json_path_now();
    xt_path = xtree_path_now();
@@ -236,6 +239,7 @@ static void sh_pre_clo_init(void)
 
    SH_(threads_init)();
    SH_(blocks_init)();
+   SH_(pools_init)();
    SH_(sites_init)();
 }
 

@@ -12,7 +12,10 @@
    any class: a never-freed block that escaped is `global`, not
    `never_freed`),
    sites[].phase, phases, label (dumps), sites[].stack_eligible_bytes (bytes
-   of its frame + caller blocks: the HTML page's icicle), options."xtree-out-file". */
+   of its frame + caller blocks: the HTML page's icicle), options."xtree-out-file",
+   sites[].pool (blocks of a memory pool: "created_at", the frame that
+   created the pool, and "mixed", true when they also came from pools
+   created elsewhere or from no pool; null for other sites). */
 
 #include "pub_tool_clientstate.h"
 #include "pub_tool_libcfile.h"
@@ -219,6 +222,14 @@ static void put_site(const Site* s)
                 SH_(severity_name)[SH_(severity_of)(s)]);
    if (s->phase >= 0) put_str(SH_(phase_at)(s->phase)->name);
    else VG_(fprintf)(out, "null");
+   VG_(fprintf)(out, ", \"pool\": ");
+   if (s->pool_ip != 0) {
+      VG_(fprintf)(out, "{\"created_at\": ");
+      put_code_loc(s->pool_ip);
+      VG_(fprintf)(out, ", \"mixed\": %s}", s->pool_mixed ? "true" : "false");
+   } else {
+      VG_(fprintf)(out, "null");
+   }
    VG_(fprintf)(out, "}");
 }
 

@@ -128,6 +128,11 @@ static void print_site(const Site* s)
              s->freed ? s->lifetime_sum / s->freed : 0ULL);
    if (s->reallocs)
       VG_(umsg)("   %'llu realloc%s\n", s->reallocs, plural(s->reallocs));
+   if (s->pool_ip != 0) {
+      HChar pool[512];
+      SH_(pool_site_name)(s, pool, sizeof pool);
+      VG_(umsg)("   from %s%s\n", pool, s->pool_mixed ? " (and others)" : "");
+   }
    if (s->live + s->unfreed_at_exit > 0)
       VG_(umsg)("   %'llu never freed\n", s->live + s->unfreed_at_exit);
    print_verdict(s);
