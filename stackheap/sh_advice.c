@@ -114,6 +114,7 @@ static void add(XArray* out, ShSugKind kind, Site* s, const HChar* text,
                 ULong calls, ULong bytes, ULong stack, const HChar* difficulty)
 {
    Suggestion g;
+   tl_assert(kind < SH_N_SUG_KINDS && s != NULL && text != NULL && difficulty != NULL);
    g.kind = kind;
    g.site = s;
    g.text = VG_(strdup)("sh.sug.text", text);
@@ -124,37 +125,48 @@ static void add(XArray* out, ShSugKind kind, Site* s, const HChar* text,
    VG_(addToXA)(out, &g);
 }
 
+/* Strings made while building suggestions, freed together at the end
+   (names have no length limit, and the builders return early). */
+static XArray* scratch = NULL;   /* of HChar* */
+
+static HChar* keep_str(HChar* str)
+{
+   tl_assert(scratch != NULL);
+   VG_(addToXA)(scratch, &str);
+   return str;
+}
+
 /* "fn (file:line)" of the allocating line; for blocks of one memory pool
    "fn (file:line) from the memory pool created at fn (file:line)": a
    stack-eligible pool block is still a local, and the text says which
    pool to take it out of. */
-static void alloc_loc(const Site* s, HChar* buf, Int n)
+static HChar* alloc_loc(const Site* s)
 {
-   SH_(code_loc)(s->ips[0], buf, n);
+   HChar* loc = keep_str(SH_(code_loc_dup)(s->ips[0]));
    if (s->pool_ip != 0 && !s->pool_mixed) {
-      HChar pool[300];
-      Int len = VG_(strlen)(buf);
-      SH_(pool_site_name)(s, pool, sizeof pool);
-      VG_(snprintf)(buf + len, n - len, " from %s", pool);
+      HChar* pool = keep_str(SH_(pool_site_name_dup)(s));
+      loc = keep_str(SH_(printf_dup)("%s from %s", loc, pool));
    }
+   return loc;
 }
 
 /* A function's name for "name()" in a sentence: a demangled C++ name
    loses its parameter list (and a trailing " const"), so that the text
    reads "fill()" rather than "fill(int)()". */
-static void fn_of(Addr a, HChar* buf, Int n)
+static HChar* fn_of(Addr a)
 {
+   HChar* buf = keep_str(SH_(fn_name_dup)(a));
    Int len, depth = 0;
-   SH_(fn_name)(a, buf, n);
    len = VG_(strlen)(buf);
    if (len > 6 && VG_(strcmp)(buf + len - 6, " const") == 0)
       len -= 6;
-   if (len < 2 || buf[len - 1] != ')') return;
+   if (len < 2 || buf[len - 1] != ')') return buf;
    for (len = len - 1; len > 0; len--) {
       if (buf[len] == ')') depth++;
       else if (buf[len] == '(' && --depth == 0) break;
    }
    if (len > 0) buf[len] = '\0';
+   return buf;
 }
 
 /* 95th percentile from the power-of-two histogram: the smallest 2^k such
@@ -183,15 +195,15 @@ static ULong p95_bound(const Site* s, /*OUT*/ULong* over, /*OUT*/ULong* under_by
 static void pool_instead(XArray* out, Site* s, ULong eligible, ULong per_frame,
                          UInt activations, const HChar* what)
 {
-   HChar loc[600], text[1536];
+   HChar *loc, *text;
    ULong keep = s->max_live ? s->max_live : 1;
-   alloc_loc(s, loc, sizeof loc);
-   VG_(snprintf)(text, sizeof text,
+   loc = alloc_loc(s);
+   text = keep_str(SH_(printf_dup)(
       "%s at %s would need %'llu bytes of stack (%'llu bytes x %u simultaneous "
       "activations), over --stack-budget=%'llu: keep a pool or free list of %'llu "
       "block%s of %'llu bytes instead",
       what, loc, per_frame * activations, per_frame, activations,
-      SH_(clo_stack_budget), keep, keep == 1 ? "" : "s", s->max_size);
+      SH_(clo_stack_budget), keep, keep == 1 ? "" : "s", s->max_size));
    add(out, SH_SUG_POOL, s, text, eligible > keep ? 2 * (eligible - keep) : 0,
        eligible > keep ? (eligible - keep) * s->max_size : 0, 0, "medium");
 }
@@ -202,15 +214,15 @@ static void suggest_stack(XArray* out, Site* s)
    ULong elig = frame + caller;
    const Home* h = main_home(s);
    UInt acts;
-   HChar loc[600], home_fn[256], alloc_fn[256], text[1536];
+   HChar *loc, *home_fn, *alloc_fn, *text;
    ULong buf, cost, over, under_bytes, saved_bytes;
 
    if (h == NULL || !at_least_permille(elig, s->blocks, SH_NEARLY_ALL_PERMILLE))
       return;
    acts = max_activations(h);
-   alloc_loc(s, loc, sizeof loc);
-   fn_of(h->fn, home_fn, sizeof home_fn);
-   fn_of(s->ips[0], alloc_fn, sizeof alloc_fn);
+   loc = alloc_loc(s);
+   home_fn = fn_of(h->fn);
+   alloc_fn = fn_of(s->ips[0]);
 
    if (s->varied_sizes) {
       /* bounded_local_buffer */
@@ -221,18 +233,18 @@ static void suggest_stack(XArray* out, Site* s)
          /* The fallback blocks are still malloc'd: only the ones that fit
             in the buffer are saved. */
          if (under_bytes < saved_bytes) saved_bytes = under_bytes;
-         VG_(snprintf)(text, sizeof text,
+         text = keep_str(SH_(printf_dup)(
             "sizes at %s vary from %'llu to %'llu bytes: a %'llu-byte local buffer in "
             "%s() covers %'llu of %'llu blocks (95th percentile); fall back to malloc "
             "for the other %'llu (%llu.%llu%%)",
             loc, s->min_size, s->max_size, buf, home_fn, s->blocks - over, s->blocks,
-            over, (over * 1000 / s->blocks) / 10, (over * 1000 / s->blocks) % 10);
+            over, (over * 1000 / s->blocks) / 10, (over * 1000 / s->blocks) % 10));
       } else {
          buf = s->max_size;
-         VG_(snprintf)(text, sizeof text,
+         text = keep_str(SH_(printf_dup)(
             "sizes at %s vary from %'llu to %'llu bytes, and %'llu of %'llu blocks could "
             "have lived in %s() (depth %d): use a fixed %'llu-byte local buffer there",
-            loc, s->min_size, s->max_size, elig, s->blocks, home_fn, h->depth, buf);
+            loc, s->min_size, s->max_size, elig, s->blocks, home_fn, h->depth, buf));
       }
       cost = buf * acts;
       if (cost > SH_(clo_stack_budget)) {
@@ -252,19 +264,19 @@ static void suggest_stack(XArray* out, Site* s)
       return;
    }
    if (at_least_permille(frame, s->blocks, SH_NEARLY_ALL_PERMILLE)) {
-      VG_(snprintf)(text, sizeof text,
+      text = keep_str(SH_(printf_dup)(
          "in %s() replace the %'llu-byte %s block allocated at %s with a local "
          "variable or array: %'llu of %'llu blocks were freed before %s() returned "
          "and their address never left its frame",
-         alloc_fn, buf, s->pool_ip ? "pool" : "heap", loc, frame, s->blocks, alloc_fn);
+         alloc_fn, buf, s->pool_ip ? "pool" : "heap", loc, frame, s->blocks, alloc_fn));
       add(out, SH_SUG_USE_STACK, s, text, 2 * frame, s->cls_bytes[SH_CLASS_FRAME],
           cost, "easy");
    } else if (h->depth >= 1) {
-      VG_(snprintf)(text, sizeof text,
+      text = keep_str(SH_(printf_dup)(
          "%s() allocates %'llu bytes at %s that its caller %s() (depth %d) always "
          "outlives: let %s() own a %'llu-byte local and pass it down, or return the "
          "value by struct (%'llu of %'llu blocks)",
-         alloc_fn, buf, loc, home_fn, h->depth, home_fn, buf, elig, s->blocks);
+         alloc_fn, buf, loc, home_fn, h->depth, home_fn, buf, elig, s->blocks));
       add(out, SH_SUG_CALLER_OWNED, s, text, 2 * elig, SH_(site_eligible_bytes)(s),
           cost, "medium");
    }
@@ -272,17 +284,17 @@ static void suggest_stack(XArray* out, Site* s)
 
 static void suggest_reserve(XArray* out, Site* s)
 {
-   HChar loc[600], text[1536];
+   HChar *loc, *text;
    ULong calls;
    if (s->max_growth_chain < SH_MIN_GROWTH_CHAIN) return;
-   alloc_loc(s, loc, sizeof loc);
-   VG_(snprintf)(text, sizeof text,
+   loc = alloc_loc(s);
+   text = keep_str(SH_(printf_dup)(
       "a buffer allocated at %s grew %'llu times, from %'llu to %'llu bytes%s: reserve "
       "%'llu bytes up front (one allocation of the final size, or reserve() for a "
       "container)",
       loc, s->max_growth_chain, s->chain_first_size, s->chain_last_size,
       s->growth_copy_steps ? " (allocate, copy, free)" : " (realloc)",
-      s->chain_last_size);
+      s->chain_last_size));
    /* A realloc step is one call; an allocate-copy-free step is two. */
    calls = (s->growth_steps - s->growth_copy_steps) + 2 * s->growth_copy_steps;
    add(out, SH_SUG_RESERVE, s, text, calls, s->growth_bytes, 0, "easy");
@@ -290,25 +302,25 @@ static void suggest_reserve(XArray* out, Site* s)
 
 static void suggest_hoist(XArray* out, Site* s)
 {
-   HChar loc[600], fn[256], text[1536];
+   HChar *loc, *fn, *text;
    ULong bytes;
    if (s->max_reuse_run < SH_MIN_REUSE_RUN
        || !at_least_permille(s->reuse_blocks, s->blocks, SH_MIN_REUSE_PERMILLE))
       return;
-   alloc_loc(s, loc, sizeof loc);
-   fn_of(s->ips[0], fn, sizeof fn);
+   loc = alloc_loc(s);
+   fn = fn_of(s->ips[0]);
    bytes = s->blocks ? s->bytes / s->blocks * s->reuse_blocks : 0;
-   VG_(snprintf)(text, sizeof text,
+   text = keep_str(SH_(printf_dup)(
       "%s() allocates and frees at %s again and again in one call (up to %u times, "
       "never two alive at once; %'llu of %'llu blocks): allocate once before the loop "
       "and reuse the block",
-      fn, loc, s->max_reuse_run + 1, s->reuse_blocks, s->blocks);
+      fn, loc, s->max_reuse_run + 1, s->reuse_blocks, s->blocks));
    add(out, SH_SUG_HOIST, s, text, 2 * s->reuse_blocks, bytes, 0, "easy");
 }
 
 static void suggest_pool(XArray* out, Site* s)
 {
-   HChar loc[600], text[1536];
+   HChar *loc, *text;
    ULong keep = s->max_live ? s->max_live : 1;
    /* Blocks of a memory pool are pooled already. */
    if (s->pool_ip != 0) return;
@@ -316,19 +328,19 @@ static void suggest_pool(XArray* out, Site* s)
        || !at_least_permille(s->escaped_freed, s->blocks, SH_NEARLY_ALL_PERMILLE)
        || s->blocks < SH_POOL_MIN_CHURN * keep)
       return;
-   alloc_loc(s, loc, sizeof loc);
-   VG_(snprintf)(text, sizeof text,
+   loc = alloc_loc(s);
+   text = keep_str(SH_(printf_dup)(
       "%'llu blocks of %'llu bytes allocated at %s escape the stack but at most %'llu "
       "%s alive at once: keep a pool or free list of %'llu object%s",
       s->blocks, s->const_size, loc, keep, keep == 1 ? "is" : "are", keep,
-      keep == 1 ? "" : "s");
+      keep == 1 ? "" : "s"));
    add(out, SH_SUG_POOL, s, text, 2 * (s->blocks - keep), (s->blocks - keep) * s->const_size,
        0, "medium");
 }
 
 static void suggest_remove_escape(XArray* out, Site* s)
 {
-   HChar loc[600], store[256], home_fn[256], text[1536];
+   HChar *loc, *store, *home_fn, *text;
    const HChar* into;
    const FnActs* f;
    UInt acts;
@@ -337,9 +349,9 @@ static void suggest_remove_escape(XArray* out, Site* s)
    if (s->sole_escape_blocks == 0
        || !at_least_permille(s->sole_escape_blocks, s->blocks, SH_MIN_SOLE_ESCAPE_PERMILLE))
       return;
-   alloc_loc(s, loc, sizeof loc);
-   SH_(code_loc)(s->sole_escape_ip, store, sizeof store);
-   fn_of(s->sole_escape_home_fn, home_fn, sizeof home_fn);
+   loc = alloc_loc(s);
+   store = keep_str(SH_(code_loc_dup)(s->sole_escape_ip));
+   home_fn = fn_of(s->sole_escape_home_fn);
    into = s->sole_escape_cls == SH_CLASS_GLOBAL ? "a global or static"
         : s->sole_escape_cls == SH_CLASS_THREAD ? "another thread's reach"
         : "another heap block";
@@ -350,11 +362,11 @@ static void suggest_remove_escape(XArray* out, Site* s)
    acts = (f != NULL && f->max_activations > 0) ? f->max_activations : 1;
    cost = s->sole_escape_max_size * acts;
    over = cost > SH_(clo_stack_budget);
-   VG_(snprintf)(text, sizeof text,
+   text = keep_str(SH_(printf_dup)(
       "%'llu of %'llu blocks allocated at %s escape only through the store at %s into %s; "
       "without it they could have lived in %s() (depth %d)%s",
       s->sole_escape_blocks, s->blocks, loc, store, into, home_fn, s->sole_escape_depth,
-      over ? ", though as locals they would exceed --stack-budget: pool them instead" : "");
+      over ? ", though as locals they would exceed --stack-budget: pool them instead" : ""));
    add(out, SH_SUG_REMOVE_ESCAPE, s, text, 2 * s->sole_escape_blocks,
        s->sole_escape_blocks * (s->blocks ? s->bytes / s->blocks : 0),
        over ? 0 : cost, s->sole_escape_cls == SH_CLASS_HEAP ? "medium" : "hard");
@@ -375,6 +387,8 @@ XArray* SH_(make_suggestions)(Site** sites, UInt n)
 {
    XArray* out = VG_(newXA)(VG_(malloc), "sh.sugs", VG_(free), sizeof(Suggestion));
    UInt i;
+   tl_assert(scratch == NULL);
+   scratch = VG_(newXA)(VG_(malloc), "sh.sugs.scratch", VG_(free), sizeof(HChar*));
    note_fn_acts(sites, n);
    for (i = 0; i < n; i++) {
       Site* s = sites[i];
@@ -386,6 +400,10 @@ XArray* SH_(make_suggestions)(Site** sites, UInt n)
    }
    VG_(HT_destruct)(fn_acts, VG_(free));
    fn_acts = NULL;
+   for (i = 0; i < VG_(sizeXA)(scratch); i++)
+      VG_(free)(*(HChar**)VG_(indexXA)(scratch, i));
+   VG_(deleteXA)(scratch);
+   scratch = NULL;
    VG_(setCmpFnXA)(out, cmp_sugs);
    VG_(sortXA)(out);
    return out;

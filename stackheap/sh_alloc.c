@@ -70,6 +70,7 @@ static UInt size_bucket(ULong n)
 
 static void note_live_bytes(Long delta)
 {
+   tl_assert(delta >= 0 || SH_(live_bytes) >= (ULong)-delta);
    SH_(live_bytes) += delta;
    if (SH_(live_bytes) > SH_(peak_live_bytes)) SH_(peak_live_bytes) = SH_(live_bytes);
 }
@@ -90,6 +91,7 @@ static void find_alloc_frame(ThreadId tid, Block* b, Addr d0_sp, Addr d0_ip)
    if (seg == SH_SEG_OTHER) { SH_(n_off_stack_blocks)++; return; }
    idx = SH_(frame_owning)(ts, d0_sp);
    if (idx < 0) return;
+   tl_assert(idx < ts->depth);
    /* A handler's pseudo-frame gets its function from the first block. */
    if (ts->frames[idx].signal && ts->frames[idx].fn == 0)
       ts->frames[idx].fn = d0_ip;
@@ -158,8 +160,11 @@ static Block* record_block(ThreadId tid, Addr p, SizeT n, Bool custom, Addr pool
    a shallower stack cannot hold more. */
 static void note_home(ThreadState* ts, Site* s, Block* b, Int home)
 {
-   Addr fn = ts->frames[home].fn;
-   Home* h = SH_(site_home)(s, b->alloc_idx - home, fn);
+   Addr fn;
+   Home* h;
+   tl_assert(home >= 0 && home < ts->depth && home <= b->alloc_idx);
+   fn = ts->frames[home].fn;
+   h = SH_(site_home)(s, b->alloc_idx - home, fn);
    h->blocks++;
    if ((UInt)ts->depth > h->max_activations) {
       UInt k = 0;
@@ -183,6 +188,8 @@ static ShClass stack_verdict(ThreadId tid, Block* b, /*OUT*/Int* home_out)
    home = SH_(surviving_ancestor)(ts, b->home_idx, b->alloc_serial);
    if (home < 0 || ts->root_idx < 0 || home < ts->root_idx)
       return SH_CLASS_OUTLIVED;
+   /* A home is an ancestor of (or is) the allocating frame. */
+   tl_assert(home <= b->home_idx && b->home_idx <= b->alloc_idx);
    *home_out = home;
    if (b->max_size > SH_(clo_max_stack_block)) return SH_CLASS_TOO_LARGE;
    return (home == b->alloc_idx && ts->frames[home].serial == b->alloc_serial)
@@ -290,6 +297,7 @@ static void retire_block(ThreadId tid, Block* b, Bool at_exit)
    /* Returns pop shadow frames lazily: catch up before reading them. */
    if (!at_exit) SH_(unwind_to)(SH_(thread)(tid), VG_(get_SP)(tid));
    cls = classify(tid, b, at_exit, &home);
+   tl_assert(cls >= 0 && cls < SH_N_CLASSES && s->live > 0);
    s->classes[cls]++;
    s->cls_bytes[cls] += b->max_size;
    SH_(total_classes)[cls]++;
@@ -309,12 +317,90 @@ static void retire_block(ThreadId tid, Block* b, Bool at_exit)
 }
 
 /*------------------------------------------------------------*/
+/*--- Freed memory held back                               ---*/
+/*------------------------------------------------------------*/
+
+/* Freed blocks are not given back to the core's arena at once.  The arena
+   unmaps a superblock as soon as it (and one other) is empty, and a buggy
+   program that reads a block after freeing it, harmless natively (glibc
+   keeps the memory mapped), would then die of SIGSEGV under the tool.  As
+   memcheck does, up to SH_HELD_BYTES of freed memory is held, oldest given
+   back first, blocks of SH_HELD_BIG bytes or more before the others (so a
+   few big frees do not flush every small block). */
+#define SH_HELD_BYTES (20 * 1024 * 1024)
+#define SH_HELD_BIG   (1024 * 1024)
+
+typedef struct { void* p; SizeT n; } Held;
+typedef struct { Held* q; UInt cap, head, len; } HeldQueue;
+static HeldQueue held_small, held_big;
+static ULong held_bytes = 0;
+
+static void held_push(HeldQueue* hq, void* p, SizeT n)
+{
+   if (hq->len == hq->cap) {
+      /* Grow, unrolling the ring so it starts at 0. */
+      UInt i, cap = hq->cap ? 2 * hq->cap : 256;
+      Held* q = VG_(malloc)("sh.held", cap * sizeof(Held));
+      for (i = 0; i < hq->len; i++) q[i] = hq->q[(hq->head + i) % hq->cap];
+      if (hq->q) VG_(free)(hq->q);
+      hq->q = q; hq->cap = cap; hq->head = 0;
+   }
+   hq->q[(hq->head + hq->len) % hq->cap] = (Held){ p, n };
+   hq->len++;
+}
+
+static void held_pop(HeldQueue* hq)
+{
+   Held h;
+   tl_assert(hq->len > 0);
+   h = hq->q[hq->head];
+   hq->head = (hq->head + 1) % hq->cap;
+   hq->len--;
+   tl_assert(held_bytes >= h.n);
+   held_bytes -= h.n;
+   VG_(cli_free)(h.p);
+}
+
+static void release_memory(void* p, SizeT n)
+{
+   held_push(n >= SH_HELD_BIG ? &held_big : &held_small, p, n);
+   held_bytes += n;
+   while (held_bytes > SH_HELD_BYTES) {
+      if (held_big.len > 0) held_pop(&held_big);
+      else held_pop(&held_small);
+   }
+}
+
+/*------------------------------------------------------------*/
 /*--- malloc-family entry points                           ---*/
 /*------------------------------------------------------------*/
 
+/* The largest alignment the core's arena accepts (it panics above). */
+#define SH_MAX_ALIGN (16 * 1024 * 1024)
+
+/* Requests no allocator can satisfy get NULL (the preload sets ENOMEM),
+   as glibc answers them, instead of reaching the core's arena, which
+   asserts on sizes near SIZE_MAX and panics on alignments it cannot
+   give.  Alignments are rounded as the preload's memalign does. */
+static Bool impossible_request(SizeT n, SizeT* align)
+{
+   SizeT a = *align;
+   if ((SSizeT)n < 0) return True;
+   /* 0 only comes from the preload rounding an alignment above 2^63 up
+      to the next power of two. */
+   if (a == 0) return True;
+   if (a < 2 * sizeof(void*)) a = 2 * sizeof(void*);   /* the arena's minimum */
+   if (a > SH_MAX_ALIGN) return True;
+   while ((a & (a - 1)) != 0) a++;
+   *align = a;
+   return False;
+}
+
 static void* new_block(ThreadId tid, SizeT n, SizeT align, Bool zeroed)
 {
-   void* p = VG_(cli_malloc)(align, n);
+   void* p;
+   if (impossible_request(n, &align)) return NULL;
+   p = VG_(cli_malloc)(align, n);
    if (p == NULL) return NULL;
    if (zeroed) VG_(memset)(p, 0, n);
    record_block(tid, (Addr)p, n, False, 0);
@@ -324,6 +410,7 @@ static void* new_block(ThreadId tid, SizeT n, SizeT align, Bool zeroed)
 static void free_block(ThreadId tid, void* p, const HChar* what)
 {
    Block* b;
+   SizeT size;
    if (p == NULL) return;
    b = SH_(block_exact)((Addr)p, False);
    if (b == NULL) {
@@ -335,11 +422,13 @@ static void free_block(ThreadId tid, void* p, const HChar* what)
          SH_(warn_bad_free)(tid, (Addr)p, what);
       return;
    }
+   tl_assert(b->start == (Addr)p && !b->custom);
    retire_block(tid, b, False);
    if (b->counted) note_live_bytes(-(Long)b->size);
+   size = b->size;
    SH_(blocks_remove)(b);
    remember_gone((Addr)p, SH_GONE_FREED);
-   VG_(cli_free)(p);
+   release_memory(p, size);
 }
 
 void* SH_(malloc)(ThreadId tid, SizeT n)
@@ -359,6 +448,7 @@ void* SH_(calloc)(ThreadId tid, SizeT m, SizeT n)
 {
    /* The preload already returns NULL on overflow; be safe anyway. */
    if (n != 0 && m > ((SizeT)-1) / n) return NULL;
+   tl_assert(n == 0 || (m * n) / n == m);
    return new_block(tid, m * n, VG_(clo_alignment), True);
 }
 
@@ -395,6 +485,7 @@ void* SH_(realloc)(ThreadId tid, void* p, SizeT n)
 {
    Block* b;
    void* q;
+   SizeT old_size;
    if (p == NULL) return SH_(malloc)(tid, n);
    b = SH_(block_exact)((Addr)p, False);
    if (b == NULL) { SH_(warn_bad_free)(tid, (Addr)p, "realloc()"); return NULL; }
@@ -403,15 +494,18 @@ void* SH_(realloc)(ThreadId tid, void* p, SizeT n)
       note_resize(b, n);
       return p;
    }
+   /* Like glibc: the old block stays valid when growing fails. */
+   if ((SSizeT)n < 0) return NULL;
    q = VG_(cli_malloc)(VG_(clo_alignment), n);
    if (q == NULL) return NULL;
    VG_(memcpy)(q, p, b->size);
+   old_size = b->size;
    SH_(blocks_detach)(b);
    b->start = (Addr)q;
    note_resize(b, n);
    if (!SH_(blocks_insert)(b)) tl_assert(0);   /* fresh memory never overlaps */
    remember_gone((Addr)p, SH_GONE_MOVED);
-   VG_(cli_free)(p);
+   release_memory(p, old_size);
    return q;
 }
 
@@ -425,9 +519,21 @@ SizeT SH_(malloc_usable_size)(ThreadId tid, void* p)
 /*--- Custom allocators (client requests)                  ---*/
 /*------------------------------------------------------------*/
 
+/* A block that would wrap around the address space cannot be tracked. */
+static Bool wraps(ThreadId tid, Addr a, SizeT n, const HChar* what)
+{
+   if (n == 0 || a + n - 1 >= a) return False;
+   VG_(umsg)("Warning: %s of %lu bytes at %#lx wraps around the address space "
+             "(ignored)\n", what, n, a);
+   SH_(pp_current_stack)(tid);
+   return True;
+}
+
 Block* SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool)
 {
-   Block* b = record_block(tid, a, n, True, pool);
+   Block* b;
+   if (wraps(tid, a, n, "a custom-allocator block")) return NULL;
+   b = record_block(tid, a, n, True, pool);
    if (b != NULL && pool == 0) SH_(pool_note_malloclike)(b);
    return b;
 }
@@ -477,6 +583,7 @@ void SH_(custom_resize)(ThreadId tid, Addr a, SizeT old_n, SizeT new_n)
 {
    Block* b = SH_(block_exact)(a, True);
    if (b == NULL) { SH_(warn_bad_free)(tid, a, "VALGRIND_RESIZEINPLACE_BLOCK"); return; }
+   if (wraps(tid, a, new_n, "VALGRIND_RESIZEINPLACE_BLOCK")) return;
    if (new_n > b->size) {
       /* Growing in place must not swallow a neighbour: re-inserting checks. */
       if (!SH_(custom_move)(tid, b, a, new_n))
@@ -496,7 +603,49 @@ static void retire_at_exit(Block* b)
    retire_block(b->tid, b, True);
 }
 
+/* After this the blocks still in the set are retired (counted in a class). */
+static Bool finished = False;
+
 void SH_(finish_live_blocks)(void)
 {
+   tl_assert(!finished);
+   finished = True;
    SH_(blocks_for_each)(retire_at_exit);
+}
+
+/*------------------------------------------------------------*/
+/*--- Sanity                                               ---*/
+/*------------------------------------------------------------*/
+
+static ULong counted_live;
+static void count_counted(Block* b) { if (b->counted && b->site != NULL) counted_live++; }
+
+Bool SH_(alloc_sane)(Bool full)
+{
+   UInt i;
+   ULong held = 0;
+   SH_SANE(held_bytes <= SH_HELD_BYTES, "%llu freed bytes held\n", held_bytes);
+   SH_SANE(SH_(live_bytes) <= SH_(peak_live_bytes), "live bytes above the peak\n");
+   if (!full) return True;
+   /* Freed blocks held back are in no block set. */
+   for (i = 0; i < held_small.len + held_big.len; i++) {
+      const HeldQueue* hq = i < held_small.len ? &held_small : &held_big;
+      UInt k = i < held_small.len ? i : i - held_small.len;
+      const Held* h = &hq->q[(hq->head + k) % hq->cap];
+      held += h->n;
+      SH_SANE(SH_(block_exact)((Addr)h->p, False) == NULL,
+              "a freed block (%lu bytes) is still in the live set\n", h->n);
+   }
+   SH_SANE(held == held_bytes, "held bytes %llu, counted %llu\n", held_bytes, held);
+   /* The counted live blocks are the sites' live blocks. */
+   if (finished) return True;
+   counted_live = 0;
+   SH_(blocks_for_each)(count_counted);
+   {
+      ULong site_live = 0;
+      for (i = 0; i < SH_(n_sites)(); i++) site_live += SH_(site_at)(i)->live;
+      SH_SANE(site_live == counted_live, "sites count %llu live blocks, the set holds %llu\n",
+              site_live, counted_live);
+   }
+   return True;
 }

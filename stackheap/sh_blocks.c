@@ -407,6 +407,7 @@ void SH_(block_set_size)(Block* b, SizeT n)
 Block* SH_(block_exact)(Addr a, Bool custom)
 {
    Block* b = find(custom ? &custom_index : &malloc_index, a, True);
+   tl_assert(b == NULL || b->custom == custom);
    return (b != NULL && b->start == a) ? b : NULL;
 }
 
@@ -497,4 +498,61 @@ ULong SH_(blocks_table_bytes)(void)
 {
    return (malloc_index.n_chunks + pool_index.n_chunks + custom_index.n_chunks)
           * (sizeof(Slot) << L3_BITS);
+}
+
+/* Every live block is filed (its chain is in address order), is found at
+   its start, its middle and its last byte (as itself, or as a custom block
+   carved out of it), lies inside the heap bounds, and the blocks of each
+   table do not overlap. */
+static Int lookup_rank(const Block* b)
+{
+   return !b->custom ? 2 : b->pool ? 1 : 0;   /* block_containing's order */
+}
+
+static Addr prev_end;
+static Bool set_ok;
+
+static void check_block(Block* b)
+{
+   Addr probes[3];
+   Int i;
+   Block* got;
+   if (!set_ok) return;
+   if (!b->indexed || b->start < prev_end
+       || (b->next != NULL && b->next->start <= b->start)) {
+      set_ok = False;
+      return;
+   }
+   prev_end = b->start + span_of(b);
+   if (b->size == 0) return;
+   if (b->start < SH_(heap_lo) || b->start + b->size - SH_(heap_lo) > SH_(heap_span)) {
+      set_ok = False;
+      return;
+   }
+   probes[0] = b->start;
+   probes[1] = b->start + b->size / 2;
+   probes[2] = b->start + b->size - 1;
+   for (i = 0; i < 3; i++) {
+      got = SH_(block_containing)(probes[i]);
+      if (got == b) continue;
+      /* An address belongs to the innermost block: a block carved out of
+         b (searched first) may answer for it. */
+      if (got != NULL && lookup_rank(got) < lookup_rank(b)) continue;
+      set_ok = False;
+   }
+}
+
+Bool SH_(blocks_sane)(void)
+{
+   set_ok = True;
+   prev_end = 0;
+   for_each_in(&malloc_index, check_block);
+   SH_SANE(set_ok, "a malloc'd block is not found where it lies\n");
+   prev_end = 0;
+   for_each_in(&custom_index, check_block);
+   SH_SANE(set_ok, "a custom block is not found where it lies\n");
+   prev_end = 0;
+   for_each_in(&pool_index, check_block);
+   SH_SANE(set_ok, "a memory pool's block is not found where it lies\n");
+   return True;
 }

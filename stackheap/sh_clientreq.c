@@ -19,7 +19,8 @@ static Addr caller_ip(ThreadId tid)
    return n >= 2 ? ips[1] : (n == 1 ? ips[0] : 0);
 }
 
-static void thread_handoff(ThreadId tid, Addr fn, Addr arg)
+/* ret: the wrapper's return address into the program, 0 if unknown. */
+static void thread_handoff(ThreadId tid, Addr fn, Addr arg, Addr ret)
 {
    ThreadState* ts = SH_(thread)(tid);
    Block* b;
@@ -27,7 +28,7 @@ static void thread_handoff(ThreadId tid, Addr fn, Addr arg)
    ts->handoff_value = arg;
    b = arg ? SH_(block_containing)(arg) : NULL;
    if (b != NULL)
-      SH_(escape_block)(b, SH_CLASS_THREAD, caller_ip(tid), arg);
+      SH_(escape_block)(b, SH_CLASS_THREAD, ret ? ret - 1 : caller_ip(tid), arg);
 }
 
 static HChar* client_string(UWord a, const HChar* dflt)
@@ -126,7 +127,7 @@ Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
       SH_(set_phase)(client_string(arg[1], "(unnamed)"));
       break;
    case SH_USERREQ__THREAD_HANDOFF:
-      thread_handoff(tid, arg[1], arg[2]);
+      thread_handoff(tid, arg[1], arg[2], arg[3]);
       break;
    case SH_USERREQ__THREAD_HANDOFF_DONE:
       SH_(thread)(tid)->handoff_value = 0;

@@ -43,15 +43,10 @@ extern Double SH_(clo_max_escape_rate);
 extern Long   SH_(clo_max_alloc_rate);
 extern Long   SH_(clo_max_eligible_blocks);
 
-/* The core's --error-exitcode.  Not in the tool headers; memcheck gets
-   its effect through the error manager, which does not count threshold
-   crossings, so we read the core's variable directly. */
-extern Int VG_(clo_error_exitcode);
-/* Likewise the core's --read-inline-info, which the core turns on by
-   default only for its own tools. */
-extern Bool VG_(clo_read_inline_info);
+/* The core's own options the tool reads: sh_vgapi.h. */
 
 Bool SH_(process_cmd_line_option)(const HChar* arg);
+void SH_(options_post_init)(void);
 void SH_(print_usage)(void);
 void SH_(print_debug_usage)(void);
 Bool SH_(is_alloc_fn_name)(const HChar* fnname);
@@ -122,6 +117,9 @@ void SH_(thread_created)(ThreadId parent, ThreadId child);
 void SH_(thread_first_insn)(ThreadId tid);
 void SH_(thread_exited)(ThreadId tid);
 ThreadId SH_(max_tid)(void);
+/* The core still runs thread t (exited ones and a fork child's lost ones are not). */
+Bool SH_(thread_alive)(ThreadId t);
+void SH_(threads_watch_fork)(void);
 
 /* Helpers called from generated code. */
 VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target);
@@ -357,8 +355,8 @@ void  SH_(pools_check_at_exit)(void);
 /* A MALLOCLIKE block just recorded: tag its site with the metapool whose
    chunk holds it, if any. */
 void  SH_(pool_note_malloclike)(Block* b);
-/* "pool #N created at fn (file:line)" of a pool site, into buf. */
-void  SH_(pool_site_name)(const Site* s, HChar* buf, Int n);
+/* "the memory pool created at fn (file:line)" of a pool site, VG_(malloc)'d. */
+HChar* SH_(pool_site_name_dup)(const Site* s);
 
 /* Print "Warning: <text>" and the current stack, once per distinct text
    and stack; bad_free counts it in totals.bad_frees either way. */
@@ -397,12 +395,14 @@ typedef struct {
 void   SH_(describe_ip)(Addr ip, XArray* out);
 XArray* SH_(describe_site_stack)(const struct _Site* s);
 void   SH_(free_frame_descs)(XArray* xa);
-/* Function name at a code address, copied into buf. */
-void   SH_(fn_name)(Addr ip, HChar* buf, Int n);
-/* "fn (file:line)", "fn (in obj)" or "fn", file and obj as base names. */
-void   SH_(format_frame)(const ShFrameDesc* d, HChar* buf, Int n);
-/* The same for a code address (its innermost inlined frame), into buf. */
-void   SH_(code_loc)(Addr ip, HChar* buf, Int n);
+/* In VG_(malloc)'d strings, whole (names can be any length): the function
+   name at a code address; "fn (file:line)", "fn (in obj)" or "fn" (file
+   and obj as base names) for a frame, or for a code address (its
+   innermost inlined frame); and a printf. */
+HChar* SH_(fn_name_dup)(Addr ip);
+HChar* SH_(format_frame_dup)(const ShFrameDesc* d);
+HChar* SH_(code_loc_dup)(Addr ip);
+HChar* SH_(printf_dup)(const HChar* format, ...) PRINTF_CHECK(1, 2);
 /* Words for a store destination that is not a stack (global, TLS, mmap). */
 HChar* SH_(describe_data_addr)(Addr a);
 /* Print a stack trace of the current thread (warnings). */
@@ -489,6 +489,23 @@ Bool SH_(write_json_report)(const Report* r, const HChar* path);
 void SH_(write_xtree_report)(const Report* r, const HChar* path);
 /* Threshold checks; returns True when one was crossed (warnings printed). */
 Bool SH_(check_thresholds)(const Report* r);
+
+/*------------------------------------------------------------*/
+/*--- Sanity checks (--sanity-level; each file its own)    ---*/
+/*------------------------------------------------------------*/
+
+/* Each returns False, after naming the broken invariant on the log, when
+   the shadow state is inconsistent.  The cheap ones are O(1) and run
+   often (--sanity-level=1 and up); the full ones walk everything. */
+Bool SH_(threads_sane)(Bool full);
+Bool SH_(blocks_sane)(void);
+Bool SH_(alloc_sane)(Bool full);
+Bool SH_(sites_sane)(void);
+#define SH_SANE(cond, ...)                                              \
+   do { if (UNLIKELY(!(cond))) {                                        \
+      VG_(dmsg)("stackheap: sanity check failed: " __VA_ARGS__);        \
+      VG_(dmsg)("   (%s, %s:%d)\n", #cond, __FILE__, __LINE__);          \
+      return False; } } while (0)
 
 /*------------------------------------------------------------*/
 /*--- Instrumentation (sh_instrument.c)                    ---*/

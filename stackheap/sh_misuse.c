@@ -40,9 +40,9 @@ void SH_(misuse)(ThreadId tid, Bool bad_free, const HChar* fmt, ...)
    /* By the stack as printed (function, file, line), not by raw
       addresses: an unrolled loop calls from several addresses of one line. */
    for (i = 0; i < n; i++) {
-      HChar loc[256];
-      SH_(code_loc)(ips[i], loc, sizeof loc);
+      HChar* loc = SH_(code_loc_dup)(ips[i]);
       h = hash_bytes(h, (const UChar*)loc, VG_(strlen)(loc));
+      VG_(free)(loc);
    }
    if (seen == NULL)
       seen = VG_(OSetWord_Create)(VG_(malloc), "sh.misuse", VG_(free));

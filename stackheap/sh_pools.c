@@ -72,16 +72,17 @@ static Addr creation_ip(ThreadId tid)
 
 static void name_pool(const Pool* p, HChar* buf, Int n)
 {
-   HChar loc[256];
-   SH_(code_loc)(p->created_ip, loc, sizeof loc);
+   HChar* loc = SH_(code_loc_dup)(p->created_ip);
    VG_(snprintf)(buf, n, "pool #%u (created at %s)", p->serial, loc);
+   VG_(free)(loc);
 }
 
-void SH_(pool_site_name)(const Site* s, HChar* buf, Int n)
+HChar* SH_(pool_site_name_dup)(const Site* s)
 {
-   HChar loc[256];
-   SH_(code_loc)(s->pool_ip, loc, sizeof loc);
-   VG_(snprintf)(buf, n, "the memory pool created at %s", loc);
+   HChar* loc = SH_(code_loc_dup)(s->pool_ip);
+   HChar* out = SH_(printf_dup)("the memory pool created at %s", loc);
+   VG_(free)(loc);
+   return out;
 }
 
 static void tag_site(Block* b, const Pool* p)
