@@ -513,9 +513,8 @@ void SH_(builtin_vec_delete_aligned)(ThreadId tid, void* p, SizeT align)
 static void note_resize(Block* b, SizeT new_n)
 {
    Site* s = b->site;
-   if (!b->counted || s == NULL) { b->size = new_n; return; }
+   if (!b->counted || s == NULL) { SH_(block_set_size)(b, new_n); return; }
    s->reallocs++;
-   b->n_reallocs++;
    note_live_bytes((Long)new_n - (Long)b->size);
    if (new_n > b->max_size) {
       s->bytes += new_n - b->max_size;
@@ -526,7 +525,7 @@ static void note_resize(Block* b, SizeT new_n)
    if (new_n > b->size)
       note_growth_step(s, b, b->size, new_n);
    if (new_n != s->const_size) s->varied_sizes = True;
-   b->size = new_n;
+   SH_(block_set_size)(b, new_n);
 }
 
 void* SH_(realloc)(ThreadId tid, void* p, SizeT n)

@@ -650,7 +650,6 @@ Bool SH_(holders_freed)(Block* b, const ShOwn* own)
          drain();
       } else {
          n->parked = parked = True;
-         b->uid = 0;   /* no longer findable through the lookup cache */
          b->site->waiting++;
       }
    }
