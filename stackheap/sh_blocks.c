@@ -33,6 +33,7 @@
 #include "pub_tool_aspacemgr.h"
 #include "pub_tool_poolalloc.h"
 #include "sh_global.h"
+#include "sh_vgapi.h"
 
 #define GRAN_BITS   6                      /* 64-byte granules */
 #define L3_BITS     10                     /* slots per third-level chunk: 64 KiB */
@@ -66,9 +67,7 @@ static Addr heap_hi = 0;
 
 static void* zeroed_mem(SizeT n, const HChar* what)
 {
-   void* p = VG_(am_shadow_alloc)(n);   /* fresh anonymous pages: zero */
-   if (p == NULL) VG_(out_of_memory_NORETURN)(what, n);
-   return p;
+   return SH_(shadow_alloc)(n, what);   /* fresh anonymous pages: zero */
 }
 
 /* Third-level chunks are carved from 1 MiB slabs (one mapping each, not

@@ -19,6 +19,8 @@ compiles() {
   { echo '#include "pub_tool_basics.h"'
     echo '#include "pub_tool_options.h"'
     echo '#include "pub_tool_tooliface.h"'
+    echo '#include "pub_tool_aspacemgr.h"'
+    echo '#include "pub_tool_mallocfree.h"'
     cat; } > "$tmp.c"
   # shellcheck disable=SC2086
   $CC $CPPFLAGS -Werror -c -o "$tmp.o" "$tmp.c" >/dev/null 2>&1
@@ -68,7 +70,25 @@ echo 'void f(void); void f(void) { VG_(clo_vex_control).guest_chase = False; }' 
   fail "VexControl has no guest_chase field"
 say "vex control: guest_chase"
 
-# 4. Core variables the tool reads without a tool-header declaration: they
+# 4. Fresh pages from the address-space manager, and running out of memory:
+#    3.22 made VG_(am_shadow_alloc) return a SysRes and gave
+#    VG_(out_of_memory_NORETURN) the errno.
+if echo 'SysRes f(void); SysRes f(void) { return VG_(am_shadow_alloc)(4096); }' | compiles; then
+  say "VG_(am_shadow_alloc) returns SysRes"; echo "#define SH_VG_SHADOW_ALLOC_SYSRES 1"
+elif echo 'void* f(void); void* f(void) { return VG_(am_shadow_alloc)(4096); }' | compiles; then
+  say "VG_(am_shadow_alloc) returns void*"; echo "#define SH_VG_SHADOW_ALLOC_SYSRES 0"
+else
+  fail "VG_(am_shadow_alloc) returns neither SysRes nor void*"
+fi
+if echo 'void f(void); void f(void) { VG_(out_of_memory_NORETURN)("x", 1, 0); }' | compiles; then
+  say "VG_(out_of_memory_NORETURN) takes the errno"; echo "#define SH_VG_OOM_ERRNO 1"
+elif echo 'void f(void); void f(void) { VG_(out_of_memory_NORETURN)("x", 1); }' | compiles; then
+  say "VG_(out_of_memory_NORETURN) takes (who, size)"; echo "#define SH_VG_OOM_ERRNO 0"
+else
+  fail "VG_(out_of_memory_NORETURN) has neither known signature"
+fi
+
+# 5. Core variables the tool reads without a tool-header declaration: they
 #    must be data symbols of the core library.
 for v in error_exitcode read_inline_info; do
   if "$NM" -g "$CORE" 2>/dev/null | grep -q " [BDGS] vgPlain_clo_$v\$"; then

@@ -9,9 +9,13 @@
    after the (rounded) alignment, the alignment the program asked for to
    the aligned new/new[] and memalign callbacks.  The core has already
    checked and rounded it, and the block lives at the rounded alignment,
-   so the adapters drop it. */
+   so the adapters drop it.  The same release changed VG_(am_shadow_alloc)
+   (a SysRes instead of a pointer) and VG_(out_of_memory_NORETURN) (an
+   errno argument). */
 
 #include "pub_tool_basics.h"
+#include "pub_tool_aspacemgr.h"
+#include "pub_tool_mallocfree.h"
 #include "pub_tool_tooliface.h"
 #include "sh_global.h"
 #include "sh_vgapi.h"
@@ -38,4 +42,23 @@ void SH_(needs_malloc_replacement)(void)
                                  SH_(builtin_vec_delete),
                                  SH_(builtin_vec_delete_aligned), SH_(realloc),
                                  SH_(malloc_usable_size), 0);
+}
+
+#if SH_VG_OOM_ERRNO
+#  define OUT_OF_MEMORY(what, n, err) VG_(out_of_memory_NORETURN)(what, n, err)
+#else
+#  define OUT_OF_MEMORY(what, n, err) VG_(out_of_memory_NORETURN)(what, n)
+#endif
+
+void* SH_(shadow_alloc)(SizeT n, const HChar* what)
+{
+#if SH_VG_SHADOW_ALLOC_SYSRES
+   SysRes r = VG_(am_shadow_alloc)(n);
+   if (sr_isError(r)) OUT_OF_MEMORY(what, n, sr_Err(r));
+   return (void*)sr_Res(r);
+#else
+   void* p = VG_(am_shadow_alloc)(n);
+   if (p == NULL) OUT_OF_MEMORY(what, n, 0);
+   return p;
+#endif
 }

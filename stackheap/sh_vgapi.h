@@ -36,6 +36,10 @@ extern Bool VG_(clo_read_inline_info);
 #  define SH_VG_READ_INLINE_INFO_BY_DEFAULT() ((void)0)
 #endif
 
+/* n bytes of fresh (zeroed) pages from the address-space manager; out of
+   memory ends the run, saying `what` needed them. */
+void* SH_(shadow_alloc)(SizeT n, const HChar* what);
+
 /* Registers the allocator entry points of sh_alloc.c with the core,
    through adapters where this Valgrind's callback signatures differ. */
 void SH_(needs_malloc_replacement)(void);

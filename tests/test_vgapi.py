@@ -115,3 +115,27 @@ def test_configure_names_the_supported_range(fresh_tree, tmp_path, version):
     assert p.returncode != 0
     assert f"found Valgrind {version}" in p.stderr
     assert "stackheap supports Valgrind 3.19 to 3.27" in p.stderr
+
+
+@pytest.mark.parametrize("sysres", [0, 1])
+def test_probe_finds_shadow_alloc_and_oom_forms(tmp_path, sysres):
+    """3.22 made VG_(am_shadow_alloc) return a SysRes and gave
+    VG_(out_of_memory_NORETURN) an errno: the probe reads each header form."""
+    inc = tmp_path / "include"
+    shutil.copytree(INCLUDEDIR, inc)
+    am = inc / "pub_tool_aspacemgr.h"
+    ret = "SysRes" if sysres else "void*"
+    text, n = re.subn(r"extern\s+(SysRes|void\*)\s+VG_\(am_shadow_alloc\)",
+                      f"extern {ret} VG_(am_shadow_alloc)", am.read_text())
+    assert n == 1
+    am.write_text(text)
+    mf = inc / "pub_tool_mallocfree.h"
+    params = "const HChar* who, SizeT szB, UWord err" if sysres else "const HChar* who, SizeT szB"
+    text, n = re.subn(r"(VG_\(out_of_memory_NORETURN\)\s*)\([^)]*\)", rf"\1( {params} )",
+                      mf.read_text())
+    assert n == 1
+    mf.write_text(text)
+    p = probe(inc)
+    assert p.returncode == 0, p.stderr
+    assert f"#define SH_VG_SHADOW_ALLOC_SYSRES {sysres}\n" in p.stdout
+    assert f"#define SH_VG_OOM_ERRNO {sysres}\n" in p.stdout
