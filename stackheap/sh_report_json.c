@@ -2,7 +2,7 @@
 /*--- stackheap: the JSON report.                sh_report_json.c  ---*/
 /*--------------------------------------------------------------------*/
 
-/* Format "stackheap-1", specified in docs/report-format.md.  Nothing in
+/* Format "stackheap-2", specified in docs/report-format.md.  Nothing in
    it depends on addresses or timing: two runs of the same binary on the
    same input write the same file except for "pid".  Fields added beyond
    the contract: totals.bad_frees, totals.off_stack_blocks (blocks allocated
@@ -332,7 +332,7 @@ Bool SH_(write_json_report)(const Report* r, const HChar* path)
    tl_assert(out_fd < 0 && out_len == 0);
    out_fd = sr_Res(sr);
    out_err = 0;
-   jprintf("{\"format\": \"stackheap-1\", \"version\": \"%s\",\n \"command\": ",
+   jprintf("{\"format\": \"stackheap-2\", \"version\": \"%s\",\n \"command\": ",
                 SH_VERSION);
    put_command();
    jprintf(",\n \"pid\": %d,\n \"options\": ", VG_(getpid)());
@@ -350,9 +350,10 @@ Bool SH_(write_json_report)(const Report* r, const HChar* path)
    put_classes(SH_(total_classes));
    jprintf(",\n  \"frames\": %llu, \"max_stack_depth\": %d, \"max_stack_bytes\": %llu, "
                 "\"peak_live_bytes\": %llu, \"bad_frees\": %llu, "
-                "\"off_stack_blocks\": %llu},\n",
+                "\"off_stack_blocks\": %llu, \"holders_overflowed\": %llu},\n",
                 r->frames_pushed, r->max_stack_depth, r->max_stack_bytes,
-                SH_(peak_live_bytes), SH_(n_bad_frees), SH_(n_off_stack_blocks));
+                SH_(peak_live_bytes), SH_(n_bad_frees), SH_(n_off_stack_blocks),
+                SH_(holders_overflowed));
    jprintf(" \"threads\": [");
    {
       ThreadId t;
