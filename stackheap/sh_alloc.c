@@ -8,6 +8,7 @@
 
 #include "pub_tool_machine.h"
 #include "pub_tool_replacemalloc.h"
+#include "pub_tool_stacktrace.h"
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
 
@@ -138,11 +139,23 @@ static Block* record_block(ThreadId tid, Addr p, SizeT n, Bool custom)
    cost of a suggestion).  Counting scans the shadow stack, so it is done
    only when the stack is deeper than the most activations already seen:
    a shallower stack cannot hold more. */
-static void note_home(ThreadState* ts, Site* s, Block* b, Int home)
+static void note_home(ThreadState* ts, Site* s, Block* b, Int home, Addr free_ip)
 {
    Addr fn = ts->frames[home].fn;
    Home* h = SH_(site_home)(s, b->alloc_idx - home, fn);
    h->blocks++;
+   /* What put the home out here: a store into this frame (home_idx is
+      where stores left it), else the free after the frames in between
+      returned. */
+   if (h->pin == SH_PIN_NONE && home < b->alloc_idx) {
+      if (home == b->home_idx && b->home_store_ip != 0) {
+         h->pin = SH_PIN_STORE;
+         h->pin_ip = b->home_store_ip;
+      } else if (free_ip != 0) {
+         h->pin = SH_PIN_FREE;
+         h->pin_ip = free_ip;
+      }
+   }
    if ((UInt)ts->depth > h->max_activations) {
       UInt k = 0;
       Int j;
@@ -211,6 +224,7 @@ static void note_sole_escape(ThreadId tid, Site* s, Block* b)
       s->sole_escape_home_fn = ts->frames[home].fn;
    }
    if (s->sole_escape_ip != b->escape_ip) return;
+   if (s->sole_escape_blocks == 0) s->sole_escape_dest_ip = b->escape_dest_ip;
    s->sole_escape_blocks++;
    if (b->max_size > s->sole_escape_max_size) s->sole_escape_max_size = b->max_size;
 }
@@ -263,11 +277,61 @@ static void note_copy_growth(Site* s, Block* b)
    note_growth_step(s, succ, b->size, succ->size);
 }
 
+/* Where a block is being freed: the innermost non-allocator frame of the
+   free's stack (its code address, 0 when unknown), and whether that frame
+   is the block's allocating activation.  A short unwind: the preload's
+   free and the caller are the first two frames, --alloc-fn wrappers
+   (rare) need more.  Costs one partial unwind per free. */
+#define SH_FREE_UNWIND       3
+#define SH_FREE_UNWIND_WRAPS 16
+
+static Addr free_caller(ThreadId tid, const Block* b, /*OUT*/Bool* by_alloc_frame)
+{
+   Addr ips[SH_FREE_UNWIND_WRAPS], sps[SH_FREE_UNWIND_WRAPS];
+   UInt n, k = 0;
+   ThreadState* ts = SH_(thread)(tid);
+   Int top = ts->depth - 1;
+   *by_alloc_frame = False;
+   /* The function that issued the free is the innermost shadow frame that
+      is not an allocator's: the unwinder cannot see a free reached by a
+      tail call (jmp free), the shadow stack can. */
+   while (top >= 0 && SH_(is_alloc_frame_ip)(ts->frames[top].fn)) top--;
+   if (top >= 0 && b->alloc_idx >= 0)
+      *by_alloc_frame = top == b->alloc_idx && ts->frames[top].serial == b->alloc_serial;
+   n = VG_(get_StackTrace)(tid, ips, SH_(n_alloc_fns)() ? SH_FREE_UNWIND_WRAPS : SH_FREE_UNWIND,
+                           sps, NULL, 0);
+   while (k < n && SH_(is_alloc_frame_ip)(ips[k])) k++;
+   if (k < n && (top < 0 || SH_(frame_owning)(ts, sps[k]) == top))
+      return ips[k];
+   /* A tail call: name the function that made it (its entry). */
+   return top >= 0 ? ts->frames[top].fn : 0;
+}
+
+static void note_free_ip(Site* s, Addr ip)
+{
+   Word i, n;
+   if (s->free_ips == NULL)
+      s->free_ips = VG_(newXA)(VG_(malloc), "sh.site.frees", VG_(free), sizeof(FreeIp));
+   n = VG_(sizeXA)(s->free_ips);
+   for (i = 0; i < n; i++) {
+      FreeIp* f = VG_(indexXA)(s->free_ips, i);
+      if (f->ip == ip) { f->blocks++; return; }
+   }
+   if (n >= SH_MAX_FREE_IPS) { s->free_ips_dropped++; return; }
+   {
+      FreeIp f;
+      f.ip = ip;
+      f.blocks = 1;
+      VG_(addToXA)(s->free_ips, &f);
+   }
+}
+
 static void retire_block(ThreadId tid, Block* b, Bool at_exit)
 {
    Site* s = b->site;
    ShClass cls;
    Int home;
+   Addr free_ip = 0;
    if (!b->counted || s == NULL) return;
    /* Returns pop shadow frames lazily: catch up before reading them. */
    if (!at_exit) SH_(unwind_to)(SH_(thread)(tid), VG_(get_SP)(tid));
@@ -280,12 +344,18 @@ static void retire_block(ThreadId tid, Block* b, Bool at_exit)
 
    s->lifetime_sum += SH_(instrs) - b->alloc_time;
    s->freed++;
+   {
+      Bool by_alloc_frame;
+      free_ip = free_caller(tid, b, &by_alloc_frame);
+      if (free_ip != 0) note_free_ip(s, free_ip);
+      if (cls == SH_CLASS_FRAME && !by_alloc_frame) s->frame_freed_in_callee++;
+   }
    if (b->escape != SH_ESC_NONE) s->escaped_freed++;
    note_sole_escape(tid, s, b);
    /* Homes are where eligible blocks could live: a too_large block has a
       surviving frame but is not eligible, so it is no home's block. */
    if (home >= 0 && (cls == SH_CLASS_FRAME || cls == SH_CLASS_CALLER))
-      note_home(SH_(thread)(tid), s, b, home);
+      note_home(SH_(thread)(tid), s, b, home, free_ip);
    note_reuse(s, b);
    note_copy_growth(s, b);
 }
@@ -363,6 +433,8 @@ static void note_resize(Block* b, SizeT new_n)
    if (new_n > b->size)
       note_growth_step(s, b, b->size, new_n);
    if (new_n != s->const_size) s->varied_sizes = True;
+   /* min_size covers every size a block had, shrinking included */
+   if (new_n < s->min_size) s->min_size = new_n;
    b->size = new_n;
 }
 

@@ -9,15 +9,56 @@
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
 
+/* Drop "." components and fold "dir/.." in place, so that one source
+   file has one name whatever directory the compiler was run from
+   ("tests/../cJSON.c" is "cJSON.c").  A leading ".." of a relative path
+   is kept: there is nothing to fold it into. */
+static void normalise_path(HChar* path)
+{
+   HChar* out = path;        /* write position */
+   const HChar* p = path;
+   Bool abs = path[0] == '/';
+   Int kept = 0;             /* components written that a ".." may remove */
+   if (abs) { out++; p++; }
+   while (*p) {
+      const HChar* end = p;
+      Int len;
+      while (*end && *end != '/') end++;
+      len = end - p;
+      if (len == 0 || (len == 1 && p[0] == '.')) {
+         /* empty or ".": skip */
+      } else if (len == 2 && p[0] == '.' && p[1] == '.' && kept > 0) {
+         /* remove the last written component and its slash */
+         if (out > path + (abs ? 1 : 0)) out--;              /* the slash after it */
+         while (out > path + (abs ? 1 : 0) && out[-1] != '/') out--;
+         kept--;
+      } else if (len == 2 && p[0] == '.' && p[1] == '.' && abs) {
+         /* "/.." is "/" */
+      } else {
+         if (p != out) VG_(memmove)(out, p, len);
+         out += len;
+         *out++ = '/';
+         if (!(len == 2 && p[0] == '.' && p[1] == '.')) kept++;
+      }
+      p = *end ? end + 1 : end;
+   }
+   if (out > path + (abs ? 1 : 0) && out[-1] == '/') out--;
+   if (out == path) *out++ = '.';
+   *out = '\0';
+}
+
 /* The path as given by the debug info, joined with its directory when the
-   file name is relative (so annotators can find it). */
+   file name is relative (so annotators can find it), normalised. */
 static HChar* full_file(const HChar* file, const HChar* dir)
 {
    HChar* out;
-   if (dir == NULL || dir[0] == '\0' || file[0] == '/')
-      return VG_(strdup)("sh.file", file);
-   out = VG_(malloc)("sh.file", VG_(strlen)(dir) + VG_(strlen)(file) + 2);
-   VG_(sprintf)(out, "%s/%s", dir, file);
+   if (dir == NULL || dir[0] == '\0' || file[0] == '/') {
+      out = VG_(strdup)("sh.file", file);
+   } else {
+      out = VG_(malloc)("sh.file", VG_(strlen)(dir) + VG_(strlen)(file) + 2);
+      VG_(sprintf)(out, "%s/%s", dir, file);
+   }
+   normalise_path(out);
    return out;
 }
 
@@ -57,6 +98,7 @@ static void parse_described(const HChar* txt, ShFrameDesc* d)
       d->line = (UInt)VG_(strtoll10)(colon + 1, NULL);
       *colon = '\0';
    }
+   normalise_path(d->file);
 }
 
 void SH_(describe_ip)(Addr ip, XArray* out)
@@ -110,6 +152,24 @@ void SH_(free_frame_descs)(XArray* xa)
       if (d->obj) VG_(free)(d->obj);
    }
    VG_(deleteXA)(xa);
+}
+
+void SH_(clear_frame_desc)(ShFrameDesc* d)
+{
+   if (d->fn) VG_(free)(d->fn);
+   if (d->file) VG_(free)(d->file);
+   if (d->obj) VG_(free)(d->obj);
+   VG_(memset)(d, 0, sizeof(*d));
+}
+
+void SH_(describe_code_loc)(Addr ip, ShFrameDesc* d)
+{
+   XArray* xa = VG_(newXA)(VG_(malloc), "sh.loc", VG_(free), sizeof(ShFrameDesc));
+   SH_(describe_ip)(ip, xa);
+   *d = *(ShFrameDesc*)VG_(indexXA)(xa, 0);
+   /* the entry's strings now belong to d: forget them in xa */
+   VG_(memset)(VG_(indexXA)(xa, 0), 0, sizeof(ShFrameDesc));
+   SH_(free_frame_descs)(xa);
 }
 
 static const HChar* basename_of(const HChar* path)

@@ -59,8 +59,12 @@ static void escape(Block* b, ShClass cls, Addr ip, Addr dest, Block* d, ThreadId
    Site* s = b->site;
    ShEscape e = escape_of(cls);
    /* Which store locations escape the block (for remove_escape). */
-   if (b->escape_ip == 0) { b->escape_ip = ip; b->escape_ip_cls = cls; }
-   else if (b->escape_ip != ip) b->escape_ip_multi = True;
+   if (b->escape_ip == 0) {
+      b->escape_ip = ip;
+      b->escape_ip_cls = cls;
+      /* the holder's allocation line tells a structure's own links apart */
+      b->escape_dest_ip = (d != NULL && d->site != NULL) ? d->site->ips[0] : 0;
+   } else if (b->escape_ip != ip) b->escape_ip_multi = True;
    if (e <= b->escape) return;
    b->escape = e;
    if (!s->first_escape.valid) {
@@ -94,14 +98,14 @@ static ThreadId other_stack_owner(ThreadId self, Addr a)
 
 /* A store into this thread's stack: the owning frame must enclose the
    block's life, so the home moves out to the oldest such frame. */
-static void stack_store(ThreadState* ts, Block* b, Addr dest)
+static void stack_store(ThreadState* ts, Block* b, Addr dest, Addr ip)
 {
    Int j, anc;
    if (b->alloc_idx < 0 || b->home_idx < 0) return;
    j = SH_(frame_owning)(ts, dest);
    /* Stack above every frame we know (start-up code): no home can hold it. */
    anc = j < 0 ? -1 : SH_(surviving_ancestor)(ts, j, b->alloc_serial);
-   if (anc < b->home_idx) b->home_idx = anc;
+   if (anc < b->home_idx) { b->home_idx = anc; b->home_store_ip = ip; }
 }
 
 ULong SH_(n_store_checks) = 0;   /* helper calls (values inside the heap bounds) */
@@ -142,7 +146,7 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
          if (ts->depth > 0 && ts->frames[ts->depth - 1].entry_sp < sp)
             SH_(unwind_to)(ts, sp);
       }
-      if (b->escape == SH_ESC_NONE) stack_store(ts, b, dest);
+      if (b->escape == SH_ESC_NONE) stack_store(ts, b, dest, ip);
       return;
    }
    d = SH_(block_containing)(dest);

@@ -167,7 +167,21 @@ typedef struct {
    Addr  fn;          /* entry address of that function */
    ULong blocks;
    UInt  max_activations;  /* most simultaneous activations of fn seen at free */
+   /* Why the home is this frame and not a deeper one (first block seen):
+      a store of its address into this frame, or its free after the
+      frames in between had returned. */
+   UChar pin;         /* ShPin */
+   Addr  pin_ip;      /* the store or the free (innermost non-allocator frame) */
 } Home;
+
+typedef enum { SH_PIN_NONE = 0, SH_PIN_STORE, SH_PIN_FREE } ShPin;
+
+/* One place a site's blocks were freed: the innermost non-allocator
+   frame's code address (free_sites), with a count. */
+typedef struct {
+   Addr  ip;
+   ULong blocks;
+} FreeIp;
 
 /* The first escaping store of a site's blocks. */
 typedef struct {
@@ -229,7 +243,20 @@ typedef struct _Site {
    UInt   cur_reuse_run;
    /* Escaping blocks that were freed (object_pool). */
    ULong  escaped_freed;
+   /* Where its blocks were freed (issue 9): distinct code addresses of the
+      freeing frame, at most SH_MAX_FREE_IPS; later ones only counted. */
+   XArray* free_ips;           /* of FreeIp; NULL until the first free */
+   ULong  free_ips_dropped;
+   /* frame blocks whose free was issued by a callee of the allocating
+      function rather than by the function itself: a local array would
+      need that free removed. */
+   ULong  frame_freed_in_callee;
+   /* remove_escape: for a heap-class sole escape, the allocating code
+      address of the block stored into (0 otherwise). */
+   Addr   sole_escape_dest_ip;
 } Site;
+
+#define SH_MAX_FREE_IPS 16
 
 /* The site of an allocation happening now in thread tid.  Also returns
    the SP and an IP of the depth-0 function (0 when unknown). */
@@ -268,6 +295,8 @@ typedef struct _Block {
    Addr   escape_ip;
    Bool   escape_ip_multi;
    UChar  escape_ip_cls;
+   Addr   escape_dest_ip;   /* heap escape at escape_ip: the holder's allocating ip */
+   Addr   home_store_ip;    /* the stack store that last moved home_idx out */
 } Block;
 
 void   SH_(blocks_init)(void);
@@ -345,6 +374,10 @@ typedef struct {
 void   SH_(describe_ip)(Addr ip, XArray* out);
 XArray* SH_(describe_site_stack)(const struct _Site* s);
 void   SH_(free_frame_descs)(XArray* xa);
+/* The innermost frame of ip (fn, file with its directory, line) into d;
+   strings owned by d, released with SH_(clear_frame_desc). */
+void   SH_(describe_code_loc)(Addr ip, ShFrameDesc* d);
+void   SH_(clear_frame_desc)(ShFrameDesc* d);
 /* Function name at a code address, copied into buf. */
 void   SH_(fn_name)(Addr ip, HChar* buf, Int n);
 /* "fn (file:line)", "fn (in obj)" or "fn", file and obj as base names. */
@@ -381,13 +414,16 @@ Phase* SH_(phase_at)(UInt i);
 typedef enum {
    SH_SUG_USE_STACK = 0, SH_SUG_CALLER_OWNED, SH_SUG_BOUNDED_BUFFER,
    SH_SUG_RESERVE, SH_SUG_HOIST, SH_SUG_POOL, SH_SUG_REMOVE_ESCAPE,
+   SH_SUG_SPLIT_PATHS,
    SH_N_SUG_KINDS
 } ShSugKind;
 extern const HChar* const SH_(sug_kind_name)[SH_N_SUG_KINDS];
 
 typedef struct {
    ShSugKind kind;
-   Site*  site;
+   Site*  site;          /* the largest site it covers */
+   XArray* sites;        /* of Site*: every site through its location */
+   ShFrameDesc loc;      /* the source line it is about (strings owned) */
    HChar* text;          /* one sentence, VG_(malloc)'d */
    ULong  saved_calls;
    ULong  saved_bytes;
@@ -425,6 +461,15 @@ void SH_(build_report)(Report* r, const HChar* label);
 void SH_(free_report)(Report* r);
 ULong SH_(site_eligible_blocks)(const Site* s);
 ULong SH_(site_eligible_bytes)(const Site* s);
+/* Where a site's blocks were freed, by source line: an XArray of
+   FreeSite, most frequent first, at most SH_MAX_FREE_SITES (sh_report.c). */
+typedef struct {
+   ShFrameDesc d;
+   ULong blocks;
+} FreeSite;
+#define SH_MAX_FREE_SITES 5
+XArray* SH_(site_free_sites)(const Site* s);
+void    SH_(free_free_sites)(XArray* fs);
 void SH_(write_text_report)(const Report* r);
 /* Returns False (after saying why on the log) when the file can't be written. */
 Bool SH_(write_json_report)(const Report* r, const HChar* path);

@@ -2,7 +2,7 @@
 /*--- stackheap: the JSON report.                sh_report_json.c  ---*/
 /*--------------------------------------------------------------------*/
 
-/* Format "stackheap-1", specified in docs/report-format.md.  Nothing in
+/* Format "stackheap-2", specified in docs/report-format.md.  Nothing in
    it depends on addresses or timing: two runs of the same binary on the
    same input write the same file except for "pid".  Fields added beyond
    the contract: totals.bad_frees, totals.off_stack_blocks (blocks allocated
@@ -11,7 +11,8 @@
    sites[].live_blocks (blocks not freed when the report was written, of
    any class: a never-freed block that escaped is `global`, not
    `never_freed`),
-   sites[].phase, phases, label (dumps). */
+   sites[].phase, phases, label (dumps), sites[].homes[].why (what put a
+   home above the allocating function: a store into it or the free). */
 
 #include "pub_tool_clientstate.h"
 #include "pub_tool_libcfile.h"
@@ -175,7 +176,17 @@ static void put_homes(const Site* s)
       VG_(fprintf)(out, "%s{\"depth\": %d, \"fn\": ", first ? "" : ", ",
                    ((const Home*)VG_(indexXA)(s->homes, best))->depth);
       put_str(names[best]);
-      VG_(fprintf)(out, ", \"blocks\": %llu}", blocks[best]);
+      VG_(fprintf)(out, ", \"blocks\": %llu", blocks[best]);
+      {
+         const Home* h = VG_(indexXA)(s->homes, best);
+         if (h->depth > 0 && h->pin != SH_PIN_NONE) {
+            VG_(fprintf)(out, ", \"why\": {\"by\": \"%s\", \"at\": ",
+                         h->pin == SH_PIN_STORE ? "store" : "free");
+            put_code_loc(h->pin_ip);
+            VG_(fprintf)(out, "}");
+         }
+      }
+      VG_(fprintf)(out, "}");
       first = False;
    }
    VG_(fprintf)(out, "]");
@@ -209,6 +220,24 @@ static void put_site(const Site* s)
    } else {
       VG_(fprintf)(out, "null");
    }
+   VG_(fprintf)(out, ",\n     \"free_sites\": [");
+   {
+      XArray* fs = SH_(site_free_sites)(s);
+      for (i = 0; i < VG_(sizeXA)(fs); i++) {
+         const FreeSite* f = VG_(indexXA)(fs, i);
+         if (i) VG_(fprintf)(out, ", ");
+         VG_(fprintf)(out, "{\"fn\": ");
+         put_str(f->d.fn);
+         if (f->d.file) {
+            VG_(fprintf)(out, ", \"file\": ");
+            put_str(f->d.file);
+            VG_(fprintf)(out, ", \"line\": %u", f->d.line);
+         }
+         VG_(fprintf)(out, ", \"blocks\": %llu}", f->blocks);
+      }
+      SH_(free_free_sites)(fs);
+   }
+   VG_(fprintf)(out, "]");
    VG_(fprintf)(out, ",\n     \"avg_lifetime_instrs\": %llu, \"max_live\": %llu, "
                 "\"live_blocks\": %llu, \"reallocs\": %llu, \"severity\": \"%s\", \"phase\": ",
                 s->freed ? s->lifetime_sum / s->freed : 0ULL, s->max_live,
@@ -221,8 +250,13 @@ static void put_site(const Site* s)
 
 static void put_suggestion(const Suggestion* g)
 {
-   VG_(fprintf)(out, "    {\"kind\": \"%s\", \"site\": %u, \"text\": ",
-                SH_(sug_kind_name)[g->kind], g->site->id);
+   Word i;
+   VG_(fprintf)(out, "    {\"kind\": \"%s\", \"location\": ", SH_(sug_kind_name)[g->kind]);
+   put_frame(&g->loc);
+   VG_(fprintf)(out, ", \"sites\": [");
+   for (i = 0; i < VG_(sizeXA)(g->sites); i++)
+      VG_(fprintf)(out, "%s%u", i ? ", " : "", (*(Site**)VG_(indexXA)(g->sites, i))->id);
+   VG_(fprintf)(out, "], \"site\": %u,\n     \"text\": ", g->site->id);
    put_str(g->text);
    VG_(fprintf)(out, ",\n     \"saved_calls\": %llu, \"saved_bytes\": %llu, "
                 "\"stack_cost\": %llu, \"difficulty\": \"%s\"}",
@@ -240,7 +274,7 @@ Bool SH_(write_json_report)(const Report* r, const HChar* path)
                 "(--json-out-file); the text report above is complete\n", path);
       return False;
    }
-   VG_(fprintf)(out, "{\"format\": \"stackheap-1\", \"version\": \"%s\",\n \"command\": ",
+   VG_(fprintf)(out, "{\"format\": \"stackheap-2\", \"version\": \"%s\",\n \"command\": ",
                 SH_VERSION);
    put_command();
    VG_(fprintf)(out, ",\n \"pid\": %d,\n \"options\": ", VG_(getpid)());
