@@ -123,7 +123,8 @@ typedef struct {
    /* sums over the sites */
    ULong  blocks, bytes, min_size, max_size;
    ULong  classes[SH_N_CLASSES], cls_bytes[SH_N_CLASSES];
-   Bool   varied;        /* not every block had the same size */
+   Bool   varied;        /* a site's blocks had several sizes */
+   Bool   sizes_differ;  /* each site one size, but not the same one */
    ULong  const_size;
    ULong  frame_freed_in_callee;
    ULong  size_hist[SH_SIZE_BUCKETS], size_hist_bytes[SH_SIZE_BUCKETS];
@@ -168,7 +169,7 @@ static void loc_add_site(Loc* L, Site* s)
        || (s->bytes == L->largest->bytes && s->blocks > L->largest->blocks))
       L->largest = s;
    if (L->n == 0) { L->const_size = s->const_size; L->min_size = s->min_size; }
-   else if (s->const_size != L->const_size) L->varied = True;
+   else if (s->const_size != L->const_size) L->sizes_differ = True;
    if (s->varied_sizes) L->varied = True;
    L->sites[L->n++] = s;
    L->blocks += s->blocks;
@@ -208,6 +209,8 @@ static Loc* group_by_location(Site** sites, UInt n, /*OUT*/UInt* n_out)
          L->sites = VG_(malloc)("sh.advice.locsites", (j - i) * sizeof(Site*));
       }
       loc_add_site(&locs[k - 1], sl[i].site);
+   }
+   for (i = 0; i < n; i++) {
       SH_(clear_frame_desc)(&sl[i].loc);
       VG_(free)(sl[i].key);
    }
@@ -334,7 +337,9 @@ static void pool_instead(XArray* out, Loc* L, ULong eligible, ULong per_frame,
 }
 
 /* The homes of a location's eligible blocks, merged over its sites by
-   (depth, function): *n_out of them, most blocks first. */
+   function (a caller's homes at different depths, as through recursion,
+   are one home at the largest depth; depth 0 stays apart): *n_out of
+   them, most blocks first. */
 static Home* loc_homes(const Loc* L, /*OUT*/UInt* n_out)
 {
    UInt i, n = 0, cap = 0;
@@ -347,8 +352,9 @@ static Home* loc_homes(const Loc* L, /*OUT*/UInt* n_out)
          const Home* h = VG_(indexXA)(L->sites[i]->homes, j);
          UInt k;
          for (k = 0; k < n; k++)
-            if (hs[k].depth == h->depth && hs[k].fn == h->fn) break;
+            if (hs[k].fn == h->fn && (hs[k].depth == 0) == (h->depth == 0)) break;
          if (k == n) { hs[n] = *h; hs[n].blocks = 0; n++; }
+         if (h->depth > hs[k].depth) hs[k].depth = h->depth;
          hs[k].blocks += h->blocks;
          if (h->max_activations > hs[k].max_activations)
             hs[k].max_activations = h->max_activations;
@@ -640,10 +646,6 @@ static void suggest_stack(XArray* out, Loc* L)
             "have lived in %s() (depth %d): use a fixed %'llu-byte local buffer there",
             loc, L->min_size, L->max_size, elig, L->blocks, home_fn, h->depth, buf);
       }
-      if (L->n > 1) {
-         UInt len = VG_(strlen)(text);
-         VG_(snprintf)(text + len, sizeof text - len, " (from %u call paths)", L->n);
-      }
       cost = buf * acts;
       if (cost > SH_(clo_stack_budget)) {
          pool_instead(out, L, elig, buf, acts, "a local buffer");
@@ -656,7 +658,8 @@ static void suggest_stack(XArray* out, Loc* L)
       return;
    }
 
-   buf = L->const_size;
+   /* each path one size: a local of the largest serves them all */
+   buf = L->max_size;
    cost = buf * acts;
    if (cost > SH_(clo_stack_budget)) {
       pool_instead(out, L, elig, buf, acts, h->depth == 0 ? "a local variable"
@@ -669,13 +672,20 @@ static void suggest_stack(XArray* out, Loc* L)
          callee (or a tail-called free) would have to go too. */
       HChar frees[600] = "";
       Bool easy = L->frame_freed_in_callee == 0;
-      UInt len = VG_(snprintf)(text, sizeof text,
-         "in %s() replace the %'llu-byte heap block allocated at %s with a local "
-         "variable or array: %'llu of %'llu blocks were freed before %s() returned "
-         "and their address never left its frame",
-         alloc_fn, buf, loc, frame, L->blocks, alloc_fn);
-      if (L->n > 1)
-         len += VG_(snprintf)(text + len, sizeof text - len, " (from %u call paths)", L->n);
+      UInt len;
+      if (L->sizes_differ)
+         len = VG_(snprintf)(text, sizeof text,
+            "in %s() replace the heap block allocated at %s (%'llu to %'llu bytes over %u "
+            "call paths) with a %'llu-byte local array, sized for the largest: %'llu of "
+            "%'llu blocks were freed before %s() returned and their address never left "
+            "its frame",
+            alloc_fn, loc, L->min_size, L->max_size, L->n, buf, frame, L->blocks, alloc_fn);
+      else
+         len = VG_(snprintf)(text, sizeof text,
+            "in %s() replace the %'llu-byte heap block allocated at %s with a local "
+            "variable or array: %'llu of %'llu blocks were freed before %s() returned "
+            "and their address never left its frame",
+            alloc_fn, buf, loc, frame, L->blocks, alloc_fn);
       if (!easy) {
          frees_elsewhere(L, frees, sizeof frees);
          VG_(snprintf)(text + len, sizeof text - len,
@@ -758,7 +768,7 @@ static void suggest_pool(XArray* out, Loc* L)
    UInt i;
    if (L->pooled) return;
    for (i = 0; i < L->n; i++) escaped_freed += L->sites[i]->escaped_freed;
-   if (L->varied || L->blocks < SH_POOL_MIN_BLOCKS || keep > SH_POOL_MAX_LIVE
+   if (L->varied || L->sizes_differ || L->blocks < SH_POOL_MIN_BLOCKS || keep > SH_POOL_MAX_LIVE
        || !at_least_permille(escaped_freed, L->blocks, SH_NEARLY_ALL_PERMILLE)
        || L->blocks < SH_POOL_MIN_CHURN * keep)
       return;

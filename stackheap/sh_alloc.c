@@ -6,6 +6,7 @@
    allocator client requests, ends up in record_block() and
    retire_block().  retire_block() gives each block its class. */
 
+#include "pub_tool_debuginfo.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_replacemalloc.h"
 #include "pub_tool_stacktrace.h"
@@ -285,26 +286,45 @@ static void note_copy_growth(Site* s, Block* b)
 #define SH_FREE_UNWIND       3
 #define SH_FREE_UNWIND_WRAPS 16
 
+/* A shadow frame that is a call into the allocator itself or into a
+   PLT stub (no function name): not the function that freed. */
+static Bool allocator_or_stub(Addr fn)
+{
+   const HChar* name;
+   return SH_(is_alloc_frame_ip)(fn)
+          || !VG_(get_fnname)(VG_(current_DiEpoch)(), fn, &name);
+}
+
 static Addr free_caller(ThreadId tid, const Block* b, /*OUT*/Bool* by_alloc_frame)
 {
    Addr ips[SH_FREE_UNWIND_WRAPS], sps[SH_FREE_UNWIND_WRAPS];
    UInt n, k = 0;
+   Int idx, j;
    ThreadState* ts = SH_(thread)(tid);
-   Int top = ts->depth - 1;
    *by_alloc_frame = False;
-   /* The function that issued the free is the innermost shadow frame that
-      is not an allocator's: the unwinder cannot see a free reached by a
-      tail call (jmp free), the shadow stack can. */
-   while (top >= 0 && SH_(is_alloc_frame_ip)(ts->frames[top].fn)) top--;
-   if (top >= 0 && b->alloc_idx >= 0)
-      *by_alloc_frame = top == b->alloc_idx && ts->frames[top].serial == b->alloc_serial;
    n = VG_(get_StackTrace)(tid, ips, SH_(n_alloc_fns)() ? SH_FREE_UNWIND_WRAPS : SH_FREE_UNWIND,
                            sps, NULL, 0);
    while (k < n && SH_(is_alloc_frame_ip)(ips[k])) k++;
-   if (k < n && (top < 0 || SH_(frame_owning)(ts, sps[k]) == top))
+   if (k == n) return 0;
+   idx = SH_(frame_owning)(ts, sps[k]);
+   if (b->alloc_idx < 0 || idx < 0) return ips[k];
+   if (idx == b->alloc_idx && ts->frames[idx].serial == b->alloc_serial) {
+      *by_alloc_frame = True;
       return ips[k];
-   /* A tail call: name the function that made it (its entry). */
-   return top >= 0 ? ts->frames[top].fn : 0;
+   }
+   /* The unwinder cannot see a free reached by a tail call (jmp free):
+      its first frame is then the caller of the function that made it.
+      The shadow stack still has that function: when it is the allocating
+      activation, with only allocator or stub frames above it, the free is
+      the allocating function's own; name it by its entry. */
+   if (idx < b->alloc_idx && b->alloc_idx < ts->depth
+       && ts->frames[b->alloc_idx].serial == b->alloc_serial) {
+      for (j = b->alloc_idx + 1; j < ts->depth; j++)
+         if (!allocator_or_stub(ts->frames[j].fn)) return ips[k];
+      *by_alloc_frame = True;
+      return ts->frames[b->alloc_idx].fn;
+   }
+   return ips[k];
 }
 
 static void note_free_ip(Site* s, Addr ip)

@@ -15,36 +15,41 @@
    is kept: there is nothing to fold it into. */
 static void normalise_path(HChar* path)
 {
-   HChar* out = path;        /* write position */
+   Int n = VG_(strlen)(path), o = 0, kept = 0;
+   HChar* out = VG_(malloc)("sh.normpath", n + 2);
    const HChar* p = path;
    Bool abs = path[0] == '/';
-   Int kept = 0;             /* components written that a ".." may remove */
-   if (abs) { out++; p++; }
+   if (abs) { out[o++] = '/'; p++; }
    while (*p) {
       const HChar* end = p;
       Int len;
       while (*end && *end != '/') end++;
       len = end - p;
       if (len == 0 || (len == 1 && p[0] == '.')) {
-         /* empty or ".": skip */
-      } else if (len == 2 && p[0] == '.' && p[1] == '.' && kept > 0) {
-         /* remove the last written component and its slash */
-         if (out > path + (abs ? 1 : 0)) out--;              /* the slash after it */
-         while (out > path + (abs ? 1 : 0) && out[-1] != '/') out--;
-         kept--;
-      } else if (len == 2 && p[0] == '.' && p[1] == '.' && abs) {
-         /* "/.." is "/" */
+         /* empty or ".": nothing */
+      } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+         if (kept > 0) {
+            /* drop the last component written, and its slash */
+            o--;
+            while (o > (abs ? 1 : 0) && out[o - 1] != '/') o--;
+            kept--;
+         } else if (!abs) {
+            VG_(memcpy)(out + o, "../", 3);
+            o += 3;
+         }
       } else {
-         if (p != out) VG_(memmove)(out, p, len);
-         out += len;
-         *out++ = '/';
-         if (!(len == 2 && p[0] == '.' && p[1] == '.')) kept++;
+         VG_(memcpy)(out + o, p, len);
+         o += len;
+         out[o++] = '/';
+         kept++;
       }
       p = *end ? end + 1 : end;
    }
-   if (out > path + (abs ? 1 : 0) && out[-1] == '/') out--;
-   if (out == path) *out++ = '.';
-   *out = '\0';
+   if (o > (abs ? 1 : 0) && out[o - 1] == '/') o--;
+   if (o == 0) out[o++] = '.';
+   out[o] = '\0';
+   VG_(strcpy)(path, out);   /* never longer than the input */
+   VG_(free)(out);
 }
 
 /* The path as given by the debug info, joined with its directory when the
