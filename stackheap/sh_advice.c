@@ -542,22 +542,15 @@ static void suggest_split(XArray* out, Loc* L, ULong local_blocks, const Home* h
    or more than SH_MAX_PASS_DOWN_DEPTH frames.  *why gets the reason. */
 static Bool pass_down_reasonable(const Loc* L, const Home* h, HChar* why, Int n)
 {
-   UInt i, a, b;
+   UInt i, a, b, top;
    HChar fa[256], fb[256];
-   if (h->depth > SH_MAX_PASS_DOWN_DEPTH) {
-      VG_(snprintf)(why, n, "passing storage down through %d functions is not a reasonable "
-                    "edit (limit %d)", h->depth, SH_MAX_PASS_DOWN_DEPTH);
-      return False;
-   }
+   /* recursion first: it is the stronger reason */
    for (i = 0; i < L->n; i++) {
       const Site* s = L->sites[i];
-      if ((UInt)h->depth >= s->n_ips) {
-         VG_(snprintf)(why, n, "the path down from the home is longer than --depth");
-         return False;
-      }
-      for (a = 0; a <= (UInt)h->depth; a++) {
+      top = (UInt)h->depth < s->n_ips ? (UInt)h->depth : s->n_ips - 1;
+      for (a = 0; a <= top; a++) {
          fn_of(s->ips[a], fa, sizeof fa);
-         for (b = a + 1; b <= (UInt)h->depth; b++) {
+         for (b = a + 1; b <= top; b++) {
             fn_of(s->ips[b], fb, sizeof fb);
             if (VG_(strcmp)(fa, fb) == 0) {
                VG_(snprintf)(why, n, "the path down from the home goes through the "
@@ -573,6 +566,16 @@ static Bool pass_down_reasonable(const Loc* L, const Home* h, HChar* why, Int n)
                     max_activations(h));
       return False;
    }
+   if (h->depth > SH_MAX_PASS_DOWN_DEPTH) {
+      VG_(snprintf)(why, n, "passing storage down through %d functions is not a reasonable "
+                    "edit (limit %d)", h->depth, SH_MAX_PASS_DOWN_DEPTH);
+      return False;
+   }
+   for (i = 0; i < L->n; i++)
+      if ((UInt)h->depth >= L->sites[i]->n_ips) {
+         VG_(snprintf)(why, n, "the path down from the home is longer than --depth");
+         return False;
+      }
    return True;
 }
 

@@ -11,7 +11,7 @@
    sites[].live_blocks (blocks not freed when the report was written, of
    any class: a never-freed block that escaped is `global`, not
    `never_freed`),
-   sites[].phase, phases, label (dumps), sites[].homes[].why (what put a
+   sites[].phase, phases, label (dumps), sites[].home_pins (what put a
    home above the allocating function: a store into it or the free). */
 
 #include "pub_tool_clientstate.h"
@@ -176,22 +176,35 @@ static void put_homes(const Site* s)
       VG_(fprintf)(out, "%s{\"depth\": %d, \"fn\": ", first ? "" : ", ",
                    ((const Home*)VG_(indexXA)(s->homes, best))->depth);
       put_str(names[best]);
-      VG_(fprintf)(out, ", \"blocks\": %llu", blocks[best]);
-      {
-         const Home* h = VG_(indexXA)(s->homes, best);
-         if (h->depth > 0 && h->pin != SH_PIN_NONE) {
-            VG_(fprintf)(out, ", \"why\": {\"by\": \"%s\", \"at\": ",
-                         h->pin == SH_PIN_STORE ? "store" : "free");
-            put_code_loc(h->pin_ip);
-            VG_(fprintf)(out, "}");
-         }
-      }
-      VG_(fprintf)(out, "}");
+      VG_(fprintf)(out, ", \"blocks\": %llu}", blocks[best]);
       first = False;
    }
    VG_(fprintf)(out, "]");
    for (i = 0; i < n; i++) VG_(free)(names[i]);
    VG_(free)(names); VG_(free)(blocks); VG_(free)(done);
+}
+
+/* What put each home above the allocating function there (homes at
+   depth >= 1 only): the store of the block's address into that frame, or
+   the free after the frames in between returned. */
+static void put_home_pins(const Site* s)
+{
+   Word i;
+   HChar buf[256];
+   Bool first = True;
+   VG_(fprintf)(out, "[");
+   for (i = 0; i < VG_(sizeXA)(s->homes); i++) {
+      const Home* h = VG_(indexXA)(s->homes, i);
+      if (h->depth == 0 || h->pin == SH_PIN_NONE) continue;
+      SH_(fn_name)(h->fn, buf, sizeof buf);
+      VG_(fprintf)(out, "%s{\"depth\": %d, \"fn\": ", first ? "" : ", ", h->depth);
+      put_str(buf);
+      VG_(fprintf)(out, ", \"by\": \"%s\", \"at\": ", h->pin == SH_PIN_STORE ? "store" : "free");
+      put_code_loc(h->pin_ip);
+      VG_(fprintf)(out, "}");
+      first = False;
+   }
+   VG_(fprintf)(out, "]");
 }
 
 static void put_site(const Site* s)
@@ -210,6 +223,8 @@ static void put_site(const Site* s)
    put_classes(s->classes);
    VG_(fprintf)(out, ",\n     \"homes\": ");
    put_homes(s);
+   VG_(fprintf)(out, ",\n     \"home_pins\": ");
+   put_home_pins(s);
    VG_(fprintf)(out, ",\n     \"first_escape\": ");
    if (s->first_escape.valid) {
       VG_(fprintf)(out, "{\"class\": \"%s\", \"at\": ", SH_(class_name)[s->first_escape.cls]);

@@ -317,7 +317,7 @@ def by_fn(report):
 
 def test_merge_sums_sites_and_totals(tmp_path):
     _, m = merge(tmp_path, A, B)
-    assert m["format"] == "stackheap-1" and m["pid"] == 0 and m["merged_runs"] == 2
+    assert m["format"] == "stackheap-2" and m["pid"] == 0 and m["merged_runs"] == 2
     assert m["totals"] == {
         "instructions": 55000000, "blocks": 26911, "bytes": 22627760,
         "stack_eligible_blocks": 21551, "stack_eligible_bytes": 867216,
@@ -414,7 +414,7 @@ def test_severity_thresholds(nbytes, severity):
 @pytest.mark.parametrize("content,message", [
     (None, "cannot read"),
     ("{\"format\": ", "not valid JSON"),
-    ('{"format": "dhat-2", "totals": {}, "sites": []}', "format is 'dhat-2', expected 'stackheap-1'"),
+    ('{"format": "dhat-2", "totals": {}, "sites": []}', "format is 'dhat-2', expected one of 'stackheap-1', 'stackheap-2'"),
 ])
 def test_bad_input_is_one_line_naming_the_file(tmp_path, mode, content, message):
     path = tmp_path / "bad.json"

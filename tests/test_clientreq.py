@@ -67,7 +67,7 @@ def test_dump_report_numbered_files(sh, tmp_path):
     d2 = json.loads(d2_path.read_text())
 
     # First dump: 5 frame blocks freed, 3 still live (never_freed so far).
-    assert d1["format"] == "stackheap-1"
+    assert d1["format"] == "stackheap-2"
     assert d1["label"] == "after-setup"
     assert d1["totals"]["blocks"] == 8
     assert d1["totals"]["bytes"] == 5 * 24 + 3 * 40

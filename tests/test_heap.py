@@ -2,7 +2,7 @@
 
 Each test compiles a fixture from tests/progs/ (its header comment states what
 it exercises and the numbers expected), runs it under the tool and checks the
-JSON report (docs/report-format.md, format "stackheap-1") and the text report
+JSON report (docs/report-format.md, format "stackheap-2") and the text report
 on the log with exact numbers.
 """
 import json
@@ -24,7 +24,7 @@ def fns(site):
 def check_consistency(r):
     """Invariants every report must satisfy."""
     j = r.json
-    assert j["format"] == "stackheap-1"
+    assert j["format"] == "stackheap-2"
     t = j["totals"]
     assert set(t["classes"]) == set(CLASSES)
     assert sum(t["classes"].values()) == t["blocks"]

@@ -19,7 +19,7 @@ CLASSES = ("frame", "caller", "too_large", "global", "heap", "thread",
 
 
 def check_report(j):
-    assert j["format"] == "stackheap-1"
+    assert j["format"] == "stackheap-2"
     t = j["totals"]
     assert sum(t["classes"][c] for c in CLASSES) == t["blocks"]
     assert sum(s["blocks"] for s in j["sites"]) == t["blocks"]
