@@ -351,8 +351,11 @@ static Home* loc_homes(const Loc* L, /*OUT*/UInt* n_out)
       for (j = 0; j < VG_(sizeXA)(L->sites[i]->homes); j++) {
          const Home* h = VG_(indexXA)(L->sites[i]->homes, j);
          UInt k;
+         /* depth 0 is the allocating function whatever the shadow frame's
+            entry (a tail-called allocating function shares its caller's) */
          for (k = 0; k < n; k++)
-            if (hs[k].fn == h->fn && (hs[k].depth == 0) == (h->depth == 0)) break;
+            if ((hs[k].depth == 0 && h->depth == 0)
+                || (hs[k].depth > 0 && h->depth > 0 && hs[k].fn == h->fn)) break;
          if (k == n) { hs[n] = *h; hs[n].blocks = 0; n++; }
          if (h->depth > hs[k].depth) hs[k].depth = h->depth;
          hs[k].blocks += h->blocks;
@@ -531,6 +534,7 @@ static void suggest_split(XArray* out, Loc* L, ULong local_blocks, const Home* h
       len += VG_(snprintf)(text + len, sizeof text - len, "%s%s", named ? "; " : "", why);
       named++;
    }
+   if (named == 0) return;   /* nothing to name: no remark */
    VG_(snprintf)(text + len, sizeof text - len,
       ". A local array would be right only if those paths stopped keeping the block "
       "(copy the data out before %s() returns, or take storage from the caller)", fn);

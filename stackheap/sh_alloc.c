@@ -299,7 +299,8 @@ static Addr free_caller(ThreadId tid, const Block* b, /*OUT*/Bool* by_alloc_fram
 {
    Addr ips[SH_FREE_UNWIND_WRAPS], sps[SH_FREE_UNWIND_WRAPS];
    UInt n, k = 0;
-   Int idx, j;
+   Int idx, top;
+   Addr ip;
    ThreadState* ts = SH_(thread)(tid);
    *by_alloc_frame = False;
    n = VG_(get_StackTrace)(tid, ips, SH_(n_alloc_fns)() ? SH_FREE_UNWIND_WRAPS : SH_FREE_UNWIND,
@@ -307,24 +308,20 @@ static Addr free_caller(ThreadId tid, const Block* b, /*OUT*/Bool* by_alloc_fram
    while (k < n && SH_(is_alloc_frame_ip)(ips[k])) k++;
    if (k == n) return 0;
    idx = SH_(frame_owning)(ts, sps[k]);
-   if (b->alloc_idx < 0 || idx < 0) return ips[k];
-   if (idx == b->alloc_idx && ts->frames[idx].serial == b->alloc_serial) {
-      *by_alloc_frame = True;
-      return ips[k];
-   }
+   if (idx < 0) return ips[k];
    /* The unwinder cannot see a free reached by a tail call (jmp free):
       its first frame is then the caller of the function that made it.
-      The shadow stack still has that function: when it is the allocating
-      activation, with only allocator or stub frames above it, the free is
-      the allocating function's own; name it by its entry. */
-   if (idx < b->alloc_idx && b->alloc_idx < ts->depth
-       && ts->frames[b->alloc_idx].serial == b->alloc_serial) {
-      for (j = b->alloc_idx + 1; j < ts->depth; j++)
-         if (!allocator_or_stub(ts->frames[j].fn)) return ips[k];
-      *by_alloc_frame = True;
-      return ts->frames[b->alloc_idx].fn;
-   }
-   return ips[k];
+      The shadow stack still has that function, above idx: name it by its
+      entry.  (A chain of tail calls is attributed to the first.)  Frames
+      pushed below the return address the unwinder found are calls that
+      have returned but are not popped yet (frames pop lazily): skipped. */
+   top = ts->depth - 1;
+   while (top > idx && (allocator_or_stub(ts->frames[top].fn)
+                        || ts->frames[top].entry_sp < sps[k] - sizeof(Addr)))
+      top--;
+   ip = top == idx ? ips[k] : ts->frames[top].fn;
+   *by_alloc_frame = b->alloc_idx == top && ts->frames[top].serial == b->alloc_serial;
+   return ip;
 }
 
 static void note_free_ip(Site* s, Addr ip)
