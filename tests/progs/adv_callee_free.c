@@ -1,5 +1,5 @@
 /* A block freed inside a callee: work() allocates, release() frees it.
- * Expected: free_sites names release() at MARK:free; use_stack_allocation
+ * Expected: free_sites names release() at its free; use_stack_allocation
  * is not easy and names that free.  work() does something after the call,
  * so that at -O2 release() is a real call (a tail call would run release()
  * in work()'s frame: the tool could not tell them apart).  release()'s own

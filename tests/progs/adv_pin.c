@@ -1,7 +1,7 @@
 /* A home pinned by a store into a caller's struct: attach() allocates and
  * stores the pointer into build()'s local struct doc; build() frees it.
  * Expected: caller_owned_storage with home build() (depth 1), its text and
- * homes[0].why naming the store at MARK:store.
+ * home_pins naming the store into d->buf.
  * argv[1] == "recurse": the block is allocated at the bottom of a
  * recursive parse() and stored into main()'s doc: no caller_owned_storage
  * through the recursion, an arena owned by main() instead.

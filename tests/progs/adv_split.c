@@ -16,8 +16,10 @@ NOINLINE static char* make(int keep)
    return p;
 }
 
-NOINLINE static void local_path(void) { make(0); }
-NOINLINE static char* keep_path(void) { return make(1); }
+/* Work after the calls keeps them real calls at -O2 (not tail calls), so
+   each path has its own frame and its own site. */
+NOINLINE static void local_path(void) { make(0); cls_sink++; }
+NOINLINE static char* keep_path(void) { char* q = make(1); cls_sink++; return q; }
 
 int main(void)
 {
