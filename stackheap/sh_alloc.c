@@ -287,12 +287,25 @@ static void note_copy_growth(Site* s, Block* b)
 #define SH_FREE_UNWIND_WRAPS 16
 
 /* A shadow frame that is a call into the allocator itself or into a
-   PLT stub (no function name): not the function that freed. */
+   PLT stub (no function name): not the function that freed.  A frame's
+   function is the call's target before redirection, so a free called
+   through a function pointer (cJSON's hooks) has a frame for libc's own
+   free: allocator names count as well. */
 static Bool allocator_or_stub(Addr fn)
 {
+   static const HChar* const names[] = {
+      "free", "cfree", "__libc_free", "realloc", "__libc_realloc", "reallocarray",
+      "malloc", "__libc_malloc", "calloc", "__libc_calloc", NULL
+   };
    const HChar* name;
-   return SH_(is_alloc_frame_ip)(fn)
-          || !VG_(get_fnname)(VG_(current_DiEpoch)(), fn, &name);
+   Int i;
+   if (SH_(is_alloc_frame_ip)(fn)
+       || !VG_(get_fnname)(VG_(current_DiEpoch)(), fn, &name))
+      return True;
+   for (i = 0; names[i] != NULL; i++)
+      if (VG_(strcmp)(name, names[i]) == 0) return True;
+   return VG_(strncmp)(name, "operator delete", 15) == 0
+          || VG_(strncmp)(name, "_ZdlPv", 6) == 0 || VG_(strncmp)(name, "_ZdaPv", 6) == 0;
 }
 
 static Addr free_caller(ThreadId tid, const Block* b, /*OUT*/Bool* by_alloc_frame)

@@ -238,3 +238,15 @@ def test_merge_keeps_one_suggestion_per_line(paths12, tmp_path):
     assert g["location"]["line"] == mark_line("adv_paths12.c", "alloc")
     for s in m["sites"]:
         assert s["free_sites"][0]["blocks"] == 20
+
+
+@pytest.mark.parametrize("opt", OPTS)
+def test_free_through_a_function_pointer_is_the_functions_own(sh, opt):
+    r = sh("adv_fnptr_free.c", opt=opt)
+    s = r.site("work")
+    [f] = s["free_sites"]
+    assert f["fn"] == "work" and f["blocks"] == 40
+    if opt == "-O0":
+        assert f["line"] == mark_line("adv_fnptr_free.c", "free")
+    g = only(r.suggestions("use_stack_allocation"))
+    assert g["difficulty"] == "easy"
