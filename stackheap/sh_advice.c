@@ -652,6 +652,12 @@ static void suggest_stack(XArray* out, Loc* L)
             "sizes at %s vary from %'llu to %'llu bytes, and %'llu of %'llu blocks could "
             "have lived in %s() (depth %d): use a fixed %'llu-byte local buffer there",
             loc, L->min_size, L->max_size, elig, L->blocks, home_fn, h->depth, buf);
+         if (h->depth > 0) {
+            HChar pin[600];
+            UInt len = VG_(strlen)(text);
+            pin_words(h, L, pin, sizeof pin);
+            if (pin[0]) VG_(snprintf)(text + len, sizeof text - len, "; %s", pin);
+         }
       }
       cost = buf * acts;
       if (cost > SH_(clo_stack_budget)) {
@@ -683,9 +689,9 @@ static void suggest_stack(XArray* out, Loc* L)
       if (L->sizes_differ)
          len = VG_(snprintf)(text, sizeof text,
             "in %s() replace the heap block allocated at %s (%'llu to %'llu bytes over %u "
-            "call paths) with a %'llu-byte local array, sized for the largest: %'llu of "
-            "%'llu blocks were freed before %s() returned and their address never left "
-            "its frame",
+            "call paths) with a %'llu-byte local array, sized for the largest seen (a size "
+            "computed at run time needs a check against it): %'llu of %'llu blocks were "
+            "freed before %s() returned and their address never left its frame",
             alloc_fn, loc, L->min_size, L->max_size, L->n, buf, frame, L->blocks, alloc_fn);
       else
          len = VG_(snprintf)(text, sizeof text,

@@ -269,8 +269,19 @@ static void put_suggestion(const Suggestion* g)
    VG_(fprintf)(out, "    {\"kind\": \"%s\", \"location\": ", SH_(sug_kind_name)[g->kind]);
    put_frame(&g->loc);
    VG_(fprintf)(out, ", \"sites\": [");
-   for (i = 0; i < VG_(sizeXA)(g->sites); i++)
-      VG_(fprintf)(out, "%s%u", i ? ", " : "", (*(Site**)VG_(indexXA)(g->sites, i))->id);
+   {
+      /* ascending ids (--sort-by=calls-saved renumbers after grouping) */
+      UInt last = 0, k, n = VG_(sizeXA)(g->sites);
+      for (k = 0; k < n; k++) {
+         UInt next = ~0U;
+         for (i = 0; i < (Word)n; i++) {
+            UInt id = (*(Site**)VG_(indexXA)(g->sites, i))->id;
+            if (id > last && id < next) next = id;
+         }
+         VG_(fprintf)(out, "%s%u", k ? ", " : "", next);
+         last = next;
+      }
+   }
    VG_(fprintf)(out, "], \"site\": %u,\n     \"text\": ", g->site->id);
    put_str(g->text);
    VG_(fprintf)(out, ",\n     \"saved_calls\": %llu, \"saved_bytes\": %llu, "

@@ -250,3 +250,12 @@ def test_free_through_a_function_pointer_is_the_functions_own(sh, opt):
         assert f["line"] == mark_line("adv_fnptr_free.c", "free")
     g = only(r.suggestions("use_stack_allocation"))
     assert g["difficulty"] == "easy"
+
+
+def test_annotate_renders_home_pins(tmp_path):
+    r = run_tool([compile_prog("adv_pin.c")], tmp_path=tmp_path)
+    out = annotate(r.json_path).stdout
+    line = mark_line("adv_pin.c", "store")
+    assert "could have lived in build() (depth 1)" in out
+    assert f"why there: stored into it at attach (" in out
+    assert f"adv_pin.c:{line})" in out
