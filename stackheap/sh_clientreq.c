@@ -86,6 +86,11 @@ Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
       }
       *ret = 0;
       return True;
+   case VG_USERREQ__GDB_MONITOR_COMMAND: {
+      Bool handled = SH_(handle_monitor_command)(tid, (const HChar*)arg[1]);
+      *ret = handled ? 1 : 0;
+      return handled;
+   }
    case VG_USERREQ__MEMPOOL_TRIM:
    case VG_USERREQ__MOVE_MEMPOOL:
       warn_unsupported_once(arg[0] == VG_USERREQ__MEMPOOL_TRIM

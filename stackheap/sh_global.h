@@ -34,6 +34,7 @@ extern Int    SH_(clo_depth);            /* frames kept in a site's stack */
 extern Int    SH_(clo_top);              /* sites shown in the text report */
 extern ShSortBy SH_(clo_sort_by);
 extern const HChar* SH_(clo_json_out_file);   /* unexpanded; "none" = skip */
+extern const HChar* SH_(clo_xtree_out_file);  /* callgrind format; "none" (default) = skip */
 extern ULong  SH_(clo_max_stack_block);  /* larger eligible blocks: too_large */
 extern ULong  SH_(clo_stack_budget);     /* max stack a suggestion may add */
 extern Bool   SH_(clo_collect_atstart);
@@ -396,6 +397,11 @@ void   SH_(pp_current_stack)(ThreadId tid);
 Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret);
 /* Write the reports now (SH_DUMP_REPORT), numbered files. */
 void SH_(dump_report)(const HChar* label);
+/* The same, the JSON going to json_file instead when not NULL (monitor);
+   returns the JSON file written (VG_(malloc)'d) or NULL. */
+HChar* SH_(dump_report_to)(const HChar* label, const HChar* json_file);
+/* vgdb monitor commands (sh_monitor.c); False when not ours. */
+Bool SH_(handle_monitor_command)(ThreadId tid, const HChar* req);
 
 /* Program phases named with SH_SET_PHASE (sh_sites.c). */
 typedef struct {
@@ -473,6 +479,8 @@ void    SH_(free_free_sites)(XArray* fs);
 void SH_(write_text_report)(const Report* r);
 /* Returns False (after saying why on the log) when the file can't be written. */
 Bool SH_(write_json_report)(const Report* r, const HChar* path);
+/* The sites as an execution tree in callgrind format (sh_xtree.c). */
+void SH_(write_xtree_report)(const Report* r, const HChar* path);
 /* Threshold checks; returns True when one was crossed (warnings printed). */
 Bool SH_(check_thresholds)(const Report* r);
 

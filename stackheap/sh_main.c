@@ -17,6 +17,7 @@
      sh_instrument.c  VEX IR instrumentation     sh_clientreq.c client requests
      sh_describe.c    debug-info names           sh_advice.c   severities, suggestions
      sh_report_text.c the log report             sh_report_json.c the JSON report
+     sh_xtree.c       the callgrind-format tree  sh_monitor.c  vgdb monitor commands
      sh_preload.c     code preloaded into the program (pthread_create wrapper)
 */
 
@@ -86,18 +87,34 @@ static HChar* numbered_name(const HChar* path, UInt n)
    return out;
 }
 
-static void write_reports(const Report* r, const HChar* json_path)
+/* False when the JSON file could not be written (the log says why). */
+static Bool write_reports(const Report* r, const HChar* json_path, const HChar* xtree_path)
 {
+   Bool ok = True;
    if (VG_(clo_verbosity) > 0)
       SH_(write_text_report)(r);
    if (json_path != NULL)
-      SH_(write_json_report)(r, json_path);
+      ok = SH_(write_json_report)(r, json_path);
+   if (xtree_path != NULL)
+      SH_(write_xtree_report)(r, xtree_path);
+   return ok;
+}
+
+/* An output file option's value expanded now, NULL for "none". */
+static HChar* path_now(const HChar* option, const HChar* value)
+{
+   if (VG_(strcmp)(value, "none") == 0) return NULL;
+   return VG_(expand_file_name)(option, value);
 }
 
 static HChar* json_path_now(void)
 {
-   if (VG_(strcmp)(SH_(clo_json_out_file), "none") == 0) return NULL;
-   return VG_(expand_file_name)("--json-out-file", SH_(clo_json_out_file));
+   return path_now("--json-out-file", SH_(clo_json_out_file));
+}
+
+static HChar* xtree_path_now(void)
+{
+   return path_now("--xtree-out-file", SH_(clo_xtree_out_file));
 }
 
 /* A dump counts the blocks still live as if the program ended here: they
@@ -117,30 +134,52 @@ static UInt n_dumps = 0;
 
 void SH_(dump_report)(const HChar* label)
 {
+   HChar* path = SH_(dump_report_to)(label, NULL);
+   if (path) VG_(free)(path);
+}
+
+/* json_file (expanded as the option is) replaces the numbered JSON file
+   when given: the monitor's `report FILE`.  Returns the JSON file's name
+   (the caller frees it), NULL when none was asked for or it could
+   not be written. */
+HChar* SH_(dump_report_to)(const HChar* label, const HChar* json_file)
+{
    Report r;
    HChar* base = json_path_now();
-   HChar* path = base ? numbered_name(base, ++n_dumps) : NULL;
-   if (base == NULL) n_dumps++;
+   HChar* xt_base = xtree_path_now();
+   HChar* path;
+   HChar* xt_path;
+   n_dumps++;
+   path = json_file ? VG_(expand_file_name)("report", json_file)
+                    : base ? numbered_name(base, n_dumps) : NULL;
+   xt_path = xt_base ? numbered_name(xt_base, n_dumps) : NULL;
    live_delta = 1;
    SH_(blocks_for_each)(count_live);
    SH_(build_report)(&r, label);
-   write_reports(&r, path);
+   if (!write_reports(&r, path, xt_path) && path) {
+      VG_(free)(path);
+      path = NULL;
+   }
    SH_(free_report)(&r);
    live_delta = -1;
    SH_(blocks_for_each)(count_live);
-   if (path) VG_(free)(path);
    if (base) VG_(free)(base);
+   if (xt_path) VG_(free)(xt_path);
+   if (xt_base) VG_(free)(xt_base);
+   return path;
 }
 
 static void sh_fini(Int exitcode)
 {
    Report r;
    HChar* path;
+   HChar* xt_path;
    Bool crossed;
    SH_(finish_live_blocks)();
    path = json_path_now();
+   xt_path = xtree_path_now();
    SH_(build_report)(&r, NULL);
-   write_reports(&r, path);
+   write_reports(&r, path, xt_path);
    crossed = SH_(check_thresholds)(&r);
    if (VG_(clo_stats)) {
       VG_(dmsg)("stackheap: %'llu calls seen, %'llu store checks, %'llu hit a live block\n",
@@ -152,6 +191,7 @@ static void sh_fini(Int exitcode)
    }
    SH_(free_report)(&r);
    if (path) VG_(free)(path);
+   if (xt_path) VG_(free)(xt_path);
    if (crossed && VG_(clo_error_exitcode) > 0)
       VG_(exit)(VG_(clo_error_exitcode));
 }

@@ -11,6 +11,7 @@ Int      SH_(clo_depth)            = 12;
 Int      SH_(clo_top)              = 10;
 ShSortBy SH_(clo_sort_by)          = SH_SORT_BLOCKS;
 const HChar* SH_(clo_json_out_file) = "stackheap.out.%p.json";
+const HChar* SH_(clo_xtree_out_file) = "none";
 ULong    SH_(clo_max_stack_block)  = 4096;
 ULong    SH_(clo_stack_budget)     = 65536;
 Bool     SH_(clo_collect_atstart)  = True;
@@ -82,6 +83,10 @@ Bool SH_(process_cmd_line_option)(const HChar* arg)
       if (SH_(clo_json_out_file)[0] == '\0')
          VG_(fmsg_bad_option)(arg, "the file name is empty (use 'none' to write no file)\n");
    }
+   else if VG_STR_CLO(arg, "--xtree-out-file", SH_(clo_xtree_out_file)) {
+      if (SH_(clo_xtree_out_file)[0] == '\0')
+         VG_(fmsg_bad_option)(arg, "the file name is empty (use 'none' to write no file)\n");
+   }
    else if VG_STR_CLO(arg, "--alloc-fn", str) {
       if (str[0] == '\0')
          VG_(fmsg_bad_option)(arg, "the function name is empty\n");
@@ -128,6 +133,9 @@ void SH_(print_usage)(void)
 "    --json-out-file=<file>    JSON report file; %%p is the pid, %%q{VAR} an\n"
 "                              environment variable, 'none' writes none\n"
 "                              [stackheap.out.%%p.json]\n"
+"    --xtree-out-file=<file>   the allocation tree in callgrind format, for\n"
+"                              KCachegrind and callgrind_annotate (%%p, %%q{VAR}\n"
+"                              as above), e.g. xtstackheap.kcg.%%p [none]\n"
 "    --max-stack-block=<size>  blocks larger than this are 'too_large' for the\n"
 "                              stack (k/m/g suffixes allowed) [4096]\n"
 "    --stack-budget=<size>     most stack bytes a suggestion may add, counted over\n"

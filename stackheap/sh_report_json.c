@@ -11,8 +11,10 @@
    sites[].live_blocks (blocks not freed when the report was written, of
    any class: a never-freed block that escaped is `global`, not
    `never_freed`),
-   sites[].phase, phases, label (dumps), sites[].home_pins (what put a
-   home above the allocating function: a store into it or the free). */
+   sites[].phase, phases, label (dumps), sites[].stack_eligible_bytes (bytes
+   of its frame + caller blocks: the HTML page's icicle), options."xtree-out-file",
+   sites[].home_pins (what put a home above the allocating function: a store
+   into it or the free). */
 
 #include "pub_tool_clientstate.h"
 #include "pub_tool_libcfile.h"
@@ -95,6 +97,8 @@ static void put_options(void)
    }
    VG_(fprintf)(out, "], \"json-out-file\": ");
    put_str(SH_(clo_json_out_file));
+   VG_(fprintf)(out, ", \"xtree-out-file\": ");
+   put_str(SH_(clo_xtree_out_file));
    VG_(fprintf)(out, ", \"max-stack-block\": %llu, \"stack-budget\": %llu, "
                 "\"collect-atstart\": %s, ",
                 SH_(clo_max_stack_block), SH_(clo_stack_budget),
@@ -218,8 +222,8 @@ static void put_site(const Site* s)
    }
    SH_(free_frame_descs)(frames);
    VG_(fprintf)(out, "],\n     \"blocks\": %llu, \"bytes\": %llu, \"min_size\": %llu, "
-                "\"max_size\": %llu,\n     \"classes\": ",
-                s->blocks, s->bytes, s->min_size, s->max_size);
+                "\"max_size\": %llu, \"stack_eligible_bytes\": %llu,\n     \"classes\": ",
+                s->blocks, s->bytes, s->min_size, s->max_size, SH_(site_eligible_bytes)(s));
    put_classes(s->classes);
    VG_(fprintf)(out, ",\n     \"homes\": ");
    put_homes(s);

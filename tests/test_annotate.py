@@ -414,7 +414,7 @@ def test_severity_thresholds(nbytes, severity):
 @pytest.mark.parametrize("content,message", [
     (None, "cannot read"),
     ("{\"format\": ", "not valid JSON"),
-    ('{"format": "dhat-2", "totals": {}, "sites": []}', "format is 'dhat-2', expected one of 'stackheap-1', 'stackheap-2'"),
+    ('{"format": "dhat-2", "totals": {}, "sites": []}', "format is 'dhat-2', expected 'stackheap-1' or 'stackheap-2'"),
 ])
 def test_bad_input_is_one_line_naming_the_file(tmp_path, mode, content, message):
     path = tmp_path / "bad.json"
