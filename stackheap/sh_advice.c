@@ -146,19 +146,25 @@ static Int cmp_site_locs(const void* a, const void* b)
    return x->site->id < y->site->id ? -1 : x->site->id > y->site->id ? 1 : 0;
 }
 
+/* A line is its file and number: a template's instantiations (and a
+   function inlined in several places) are one edit.  Without debug info
+   the function names it. */
 static HChar* loc_key(const ShFrameDesc* d)
 {
    HChar* k = VG_(malloc)("sh.advice.key", (d->file ? VG_(strlen)(d->file) : 0)
                           + VG_(strlen)(d->fn) + 32);
-   VG_(sprintf)(k, "%s\1%u\1%s", d->file ? d->file : "", d->line, d->fn);
+   if (d->file)
+      VG_(sprintf)(k, "%s\1%u", d->file, d->line);
+   else
+      VG_(sprintf)(k, "\1%s", d->fn);
    return k;
 }
 
 static Bool same_line(const ShFrameDesc* a, const ShFrameDesc* b)
 {
-   return a->line == b->line && VG_(strcmp)(a->fn, b->fn) == 0
-          && ((a->file == NULL && b->file == NULL)
-              || (a->file != NULL && b->file != NULL && VG_(strcmp)(a->file, b->file) == 0));
+   if (a->file == NULL || b->file == NULL)
+      return a->file == b->file && VG_(strcmp)(a->fn, b->fn) == 0;
+   return a->line == b->line && VG_(strcmp)(a->file, b->file) == 0;
 }
 
 static void loc_add_site(Loc* L, Site* s)
@@ -520,19 +526,42 @@ static void suggest_split(XArray* out, Loc* L, ULong local_blocks, const Home* h
    len = VG_(snprintf)(text, sizeof text,
       "%'llu of %'llu blocks allocated at %s could have been a local of %s(), but not on "
       "every path: ", local_blocks, L->blocks, loc, fn);
-   for (i = 0; i < L->n && named < SH_MAX_NAMED; i++) {
-      const Site* s = L->sites[i];
-      ULong local = 0;
-      Word j;
-      for (j = 0; j < VG_(sizeXA)(s->homes); j++) {
-         const Home* h = VG_(indexXA)(s->homes, j);
-         if (h->depth == 0) local += h->blocks;
+   {
+      /* each path once: sites that differ only below the two callers named
+         are the same path to a reader */
+      HChar paths[SH_MAX_NAMED][300];
+      ULong more_blocks = 0;
+      UInt more_sites = 0;
+      for (i = 0; i < L->n; i++) {
+         const Site* s = L->sites[i];
+         ULong local = 0;
+         HChar path[300];
+         UInt k;
+         Word j;
+         for (j = 0; j < VG_(sizeXA)(s->homes); j++) {
+            const Home* h = VG_(indexXA)(s->homes, j);
+            if (h->depth == 0) local += h->blocks;
+         }
+         if (local >= s->blocks) continue;
+         path_words(s, path, sizeof path);
+         for (k = 0; k < named; k++)
+            if (VG_(strcmp)(paths[k], path) == 0) break;
+         if (k < named || named == SH_MAX_NAMED) {
+            more_blocks += s->blocks - local;
+            more_sites++;
+            continue;
+         }
+         keeper_words(s, L, why, sizeof why);
+         if (why[0] == '\0') continue;
+         VG_(strcpy)(paths[named], path);
+         len += VG_(snprintf)(text + len, sizeof text - len, "%s%s", named ? "; " : "", why);
+         named++;
       }
-      if (local >= s->blocks) continue;
-      keeper_words(s, L, why, sizeof why);
-      if (why[0] == '\0') continue;
-      len += VG_(snprintf)(text + len, sizeof text - len, "%s%s", named ? "; " : "", why);
-      named++;
+      if (more_sites > 0 && named > 0)
+         len += VG_(snprintf)(text + len, sizeof text - len,
+                              "; and %'llu more block%s on %u more call stack%s", more_blocks,
+                              more_blocks == 1 ? "" : "s", more_sites,
+                              more_sites == 1 ? "" : "s");
    }
    if (named == 0) return;   /* nothing to name: no remark */
    VG_(snprintf)(text + len, sizeof text - len,
@@ -553,10 +582,12 @@ static Bool pass_down_reasonable(const Loc* L, const Home* h, HChar* why, Int n)
       const Site* s = L->sites[i];
       top = (UInt)h->depth < s->n_ips ? (UInt)h->depth : s->n_ips - 1;
       for (a = 0; a <= top; a++) {
-         fn_of(s->ips[a], fa, sizeof fa);
+         /* full names: C++ overloads are different functions */
+         SH_(fn_name)(s->ips[a], fa, sizeof fa);
          for (b = a + 1; b <= top; b++) {
-            fn_of(s->ips[b], fb, sizeof fb);
+            SH_(fn_name)(s->ips[b], fb, sizeof fb);
             if (VG_(strcmp)(fa, fb) == 0) {
+               strip_params(fa);
                VG_(snprintf)(why, n, "the path down from the home goes through the "
                              "recursive %s(), so no fixed set of locals can hold them", fa);
                return False;

@@ -259,3 +259,24 @@ def test_annotate_renders_home_pins(tmp_path):
     assert "could have lived in build() (depth 1)" in out
     assert f"why there: stored into it at attach (" in out
     assert f"adv_pin.c:{line})" in out
+
+
+@pytest.mark.parametrize("opt", OPTS)
+def test_split_paths_names_each_path_once(sh, opt):
+    r = sh("adv_split.c", "twice", opt=opt)
+    g = only(r.suggestions("split_paths"))
+    t = g["text"]
+    assert t.count("via keep_path() <- main()") == 1
+    assert "and 5 more blocks on 1 more call stack" in t or \
+        "and 10 more blocks on 1 more call stack" in t
+
+
+@pytest.mark.parametrize("opt", OPTS)
+def test_template_instantiations_are_one_line(sh, opt):
+    r = sh("adv_template.cc", opt=opt)
+    sites = [s for s in r.sites if s["stack"][0]["fn"].startswith("long scratch<")]
+    assert len(sites) == 2
+    g = only(r.suggestions("use_stack_allocation"))
+    assert g["location"]["line"] == mark_line("adv_template.cc", "alloc")
+    assert sorted(g["sites"]) == sorted(s["id"] for s in sites)
+    assert g["stack_cost"] == 128   # sized for the larger (16 doubles)
