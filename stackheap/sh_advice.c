@@ -828,8 +828,10 @@ static void suggest_pool(XArray* out, Loc* L)
 
 /* remove_escape: the one store (by source line) through which most of
    the line's blocks escape, when without it they would be eligible.  Not
-   for a store linking blocks of the same line to each other (a list's or
-   a tree's own links: the structure needs them). */
+   for the links a structure needs: a store linking blocks of the same
+   line to each other (a list's or a tree's own links), or into a holder
+   that was still live when (nearly all) the blocks were freed (a node's
+   name string: the node held it for its whole life). */
 static void suggest_remove_escape(XArray* out, Loc* L)
 {
    HChar loc[256], store[256], home_fn[256], text[1024];
@@ -849,6 +851,11 @@ static void suggest_remove_escape(XArray* out, Loc* L)
       ShFrameDesc d;
       ULong sum = 0, msz = 0;
       if (s->sole_escape_blocks == 0) continue;
+      /* a holder that outlived the blocks held them as part of itself */
+      if (s->sole_escape_cls == SH_CLASS_HEAP
+          && at_least_permille(s->sole_escape_held, s->sole_escape_blocks,
+                               SH_NEARLY_ALL_PERMILLE))
+         continue;
       if (s->sole_escape_cls == SH_CLASS_HEAP && s->sole_escape_dest_ip != 0) {
          ShFrameDesc dd;
          Bool own;

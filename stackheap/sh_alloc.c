@@ -227,6 +227,10 @@ static void note_sole_escape(ThreadId tid, Site* s, Block* b)
    if (s->sole_escape_ip != b->escape_ip) return;
    if (s->sole_escape_blocks == 0) s->sole_escape_dest_ip = b->escape_dest_ip;
    s->sole_escape_blocks++;
+   if (b->escape_dest != 0) {
+      Block* d = SH_(block_containing)(b->escape_dest);
+      if (d != NULL && d->uid == b->escape_dest_uid) s->sole_escape_held++;
+   }
    if (b->max_size > s->sole_escape_max_size) s->sole_escape_max_size = b->max_size;
 }
 

@@ -255,6 +255,9 @@ typedef struct _Site {
    /* remove_escape: for a heap-class sole escape, the allocating code
       address of the block stored into (0 otherwise). */
    Addr   sole_escape_dest_ip;
+   /* of the sole-escape blocks, those whose holder was still live when
+      they were freed: the structure held them for their whole life */
+   ULong  sole_escape_held;
 } Site;
 
 #define SH_MAX_FREE_IPS 16
@@ -297,6 +300,8 @@ typedef struct _Block {
    Bool   escape_ip_multi;
    UChar  escape_ip_cls;
    Addr   escape_dest_ip;   /* heap escape at escape_ip: the holder's allocating ip */
+   Addr   escape_dest;      /* ... its start and uid (is it still live at our free?) */
+   ULong  escape_dest_uid;
    Addr   home_store_ip;    /* the stack store that last moved home_idx out */
 } Block;
 

@@ -280,3 +280,13 @@ def test_template_instantiations_are_one_line(sh, opt):
     assert g["location"]["line"] == mark_line("adv_template.cc", "alloc")
     assert sorted(g["sites"]) == sorted(s["id"] for s in sites)
     assert g["stack_cost"] == 128   # sized for the larger (16 doubles)
+
+
+@pytest.mark.parametrize("opt", OPTS)
+def test_no_remove_escape_for_a_field_its_holder_keeps(sh, opt):
+    name = mark_line("adv_field.c", "name")
+    r = sh("adv_field.c", opt=opt)
+    assert [g for g in r.suggestions("remove_escape") if g["location"]["line"] == name] == []
+    t = sh("adv_field.c", "temp", opt=opt)
+    [g] = [g for g in t.suggestions("remove_escape") if g["location"]["line"] == name]
+    assert "store at " + loc("adv_field.c", "build", "store") in g["text"]
