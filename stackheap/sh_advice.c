@@ -240,6 +240,8 @@ static void add(XArray* out, ShSugKind kind, const Loc* L, const HChar* text,
 {
    Suggestion g;
    UInt i;
+   tl_assert(kind < SH_N_SUG_KINDS && L != NULL && L->largest != NULL && text != NULL
+             && difficulty != NULL);
    g.kind = kind;
    g.site = L->largest;
    g.sites = VG_(newXA)(VG_(malloc), "sh.sug.sites", VG_(free), sizeof(Site*));
@@ -257,10 +259,32 @@ static void add(XArray* out, ShSugKind kind, const Loc* L, const HChar* text,
    VG_(addToXA)(out, &g);
 }
 
-/* "fn (file:line)" of the allocating line. */
+/* The memory pool every block at the line came from, or NULL (blocks
+   of several pools, or of malloc). */
+static const Site* one_pool(const Loc* L)
+{
+   UInt i;
+   if (L->largest->pool_ip == 0 || L->largest->pool_mixed) return NULL;
+   for (i = 0; i < L->n; i++)
+      if (L->sites[i]->pool_ip != L->largest->pool_ip || L->sites[i]->pool_mixed)
+         return NULL;
+   return L->largest;
+}
+
+/* "fn (file:line)" of the allocating line; for blocks of one memory pool
+   "fn (file:line) from the memory pool created at fn (file:line)": a
+   stack-eligible pool block is still a local, and the text says which
+   pool to take it out of. */
 static void alloc_loc(const Loc* L, HChar* buf, Int n)
 {
+   const Site* p = one_pool(L);
    SH_(format_frame)(&L->loc, buf, n);
+   if (p != NULL) {
+      HChar* pool = SH_(pool_site_name_dup)(p);
+      Int len = VG_(strlen)(buf);
+      VG_(snprintf)(buf + len, n - len, " from %s", pool);
+      VG_(free)(pool);
+   }
 }
 
 /* A function's name for "name()" in a sentence: a demangled C++ name
@@ -328,7 +352,7 @@ static ULong loc_max_live(const Loc* L)
 static void pool_instead(XArray* out, Loc* L, ULong eligible, ULong per_frame,
                          UInt activations, const HChar* what)
 {
-   HChar loc[256], text[1024];
+   HChar loc[512], text[1024];
    ULong keep = loc_max_live(L);
    alloc_loc(L, loc, sizeof loc);
    VG_(snprintf)(text, sizeof text,
@@ -516,7 +540,7 @@ static void keeper_words(const Site* s, const Loc* L, HChar* buf, Int n)
    not: say which paths keep the block, never a rewrite. */
 static void suggest_split(XArray* out, Loc* L, ULong local_blocks, const Home* h0)
 {
-   HChar loc[256], fn[256], text[1400], why[600];
+   HChar loc[512], fn[256], text[1400], why[600];
    UInt i, named = 0, len;
    ULong buf = L->varied ? L->max_size : L->const_size;
    UInt acts = h0 ? max_activations(h0) : 1;
@@ -617,7 +641,7 @@ static Bool pass_down_reasonable(const Loc* L, const Home* h, HChar* why, Int n)
 /* The blocks live until a far or recursive home: one arena owned there. */
 static void arena_instead(XArray* out, Loc* L, const Home* h, ULong elig, const HChar* why)
 {
-   HChar loc[256], home[256], pin[600], text[1400];
+   HChar loc[512], home[256], pin[600], text[1400];
    alloc_loc(L, loc, sizeof loc);
    fn_of(h->fn, home, sizeof home);
    pin_words(h, L, pin, sizeof pin);
@@ -637,7 +661,7 @@ static void suggest_stack(XArray* out, Loc* L)
    UInt n_homes, acts, i;
    Home* homes;
    const Home* h;
-   HChar loc[256], home_fn[256], alloc_fn[256], text[1400], why[600];
+   HChar loc[512], home_fn[256], alloc_fn[256], text[1400], why[600];
    ULong buf, cost, over, under_bytes, saved_bytes;
 
    if (elig == 0) return;
@@ -719,17 +743,19 @@ static void suggest_stack(XArray* out, Loc* L)
       UInt len;
       if (L->sizes_differ)
          len = VG_(snprintf)(text, sizeof text,
-            "in %s() replace the heap block allocated at %s (%'llu to %'llu bytes over %u "
+            "in %s() replace the %s block allocated at %s (%'llu to %'llu bytes over %u "
             "call paths) with a %'llu-byte local array, sized for the largest seen (a size "
             "computed at run time needs a check against it): %'llu of %'llu blocks were "
             "freed before %s() returned and their address never left its frame",
-            alloc_fn, loc, L->min_size, L->max_size, L->n, buf, frame, L->blocks, alloc_fn);
+            alloc_fn, L->largest->pool_ip ? "pool" : "heap", loc, L->min_size, L->max_size,
+            L->n, buf, frame, L->blocks, alloc_fn);
       else
          len = VG_(snprintf)(text, sizeof text,
-            "in %s() replace the %'llu-byte heap block allocated at %s with a local "
+            "in %s() replace the %'llu-byte %s block allocated at %s with a local "
             "variable or array: %'llu of %'llu blocks were freed before %s() returned "
             "and their address never left its frame",
-            alloc_fn, buf, loc, frame, L->blocks, alloc_fn);
+            alloc_fn, buf, L->largest->pool_ip ? "pool" : "heap", loc, frame, L->blocks,
+            alloc_fn);
       if (!easy) {
          frees_elsewhere(L, frees, sizeof frees);
          VG_(snprintf)(text + len, sizeof text - len,
@@ -757,7 +783,7 @@ static void suggest_stack(XArray* out, Loc* L)
 
 static void suggest_reserve(XArray* out, Loc* L)
 {
-   HChar loc[256], text[1024];
+   HChar loc[512], text[1024];
    ULong calls = 0, bytes = 0, copy = 0;
    const Site* best = NULL;
    UInt i;
@@ -782,7 +808,7 @@ static void suggest_reserve(XArray* out, Loc* L)
 
 static void suggest_hoist(XArray* out, Loc* L)
 {
-   HChar loc[256], fn[256], text[1024];
+   HChar loc[512], fn[256], text[1024];
    ULong reuse = 0;
    UInt run = 0, i;
    for (i = 0; i < L->n; i++) {
@@ -807,10 +833,13 @@ static void suggest_hoist(XArray* out, Loc* L)
 
 static void suggest_pool(XArray* out, Loc* L)
 {
-   HChar loc[256], text[1024];
+   HChar loc[512], text[1024];
    ULong keep = loc_max_live(L), escaped_freed = 0;
    UInt i;
    if (L->pooled) return;
+   /* Blocks of a memory pool are pooled already. */
+   for (i = 0; i < L->n; i++)
+      if (L->sites[i]->pool_ip != 0) return;
    for (i = 0; i < L->n; i++) escaped_freed += L->sites[i]->escaped_freed;
    if (L->varied || L->sizes_differ || L->blocks < SH_POOL_MIN_BLOCKS || keep > SH_POOL_MAX_LIVE
        || !at_least_permille(escaped_freed, L->blocks, SH_NEARLY_ALL_PERMILLE)
@@ -834,7 +863,7 @@ static void suggest_pool(XArray* out, Loc* L)
    name string: the node held it for its whole life). */
 static void suggest_remove_escape(XArray* out, Loc* L)
 {
-   HChar loc[256], store[256], home_fn[256], text[1024];
+   HChar loc[512], store[256], home_fn[256], text[1024];
    const HChar* into;
    const Site* best = NULL;
    ShFrameDesc best_store;

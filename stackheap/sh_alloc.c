@@ -18,31 +18,49 @@ ULong SH_(live_bytes) = 0, SH_(peak_live_bytes) = 0;
 ULong SH_(total_classes)[SH_N_CLASSES];
 ULong SH_(n_bad_frees) = 0;
 
-/* Recently freed addresses, to tell a double free from a wild one. */
+/* Recently freed addresses, and how each went, to tell a double free or
+   a free of a pointer that realloc moved from a wild one.  Bounded: an
+   address older than the last SH_FREED_RING frees is just "not live". */
 #define SH_FREED_RING 1024
-static Addr freed_ring[SH_FREED_RING];
+typedef enum { SH_GONE_FREED = 1, SH_GONE_MOVED } ShGone;
+static struct { Addr a; UChar how; } freed_ring[SH_FREED_RING];
 static UInt freed_next = 0;
 
-static void remember_freed(Addr a)
+static void remember_gone(Addr a, ShGone how)
 {
-   freed_ring[freed_next++ % SH_FREED_RING] = a;
+   UInt i = freed_next++ % SH_FREED_RING;
+   freed_ring[i].a = a;
+   freed_ring[i].how = how;
 }
 
-static Bool recently_freed(Addr a)
+/* How a was last seen going, newest first (an address is reused). */
+static ShGone how_gone(Addr a)
 {
-   UInt i;
-   for (i = 0; i < SH_FREED_RING; i++)
-      if (freed_ring[i] == a && a != 0) return True;
-   return False;
+   UInt k;
+   if (a == 0) return 0;
+   for (k = 1; k <= SH_FREED_RING && k <= freed_next; k++) {
+      UInt i = (freed_next - k) % SH_FREED_RING;
+      if (freed_ring[i].a == a) return freed_ring[i].how;
+   }
+   return 0;
 }
 
-static void warn_bad_free(ThreadId tid, Addr a, const HChar* what)
+void SH_(warn_bad_free)(ThreadId tid, Addr a, const HChar* what)
 {
-   SH_(n_bad_frees)++;
-   VG_(umsg)("Warning: %s of %s (ignored; nothing was freed)\n", what,
-             recently_freed(a) ? "an already freed block (double free)"
-                               : "an address that is not the start of a live heap block");
-   SH_(pp_current_stack)(tid);
+   switch (how_gone(a)) {
+   case SH_GONE_MOVED:
+      SH_(misuse)(tid, True, "%s of a block that realloc() had already moved elsewhere "
+                  "(it was freed then; ignored, nothing was freed)", what);
+      break;
+   case SH_GONE_FREED:
+      SH_(misuse)(tid, True, "%s of an already freed block (double free; ignored, "
+                  "nothing was freed)", what);
+      break;
+   default:
+      SH_(misuse)(tid, True, "%s of an address that is not the start of a live heap "
+                  "block (ignored; nothing was freed)", what);
+      break;
+   }
 }
 
 static UInt size_bucket(ULong n)
@@ -54,6 +72,7 @@ static UInt size_bucket(ULong n)
 
 static void note_live_bytes(Long delta)
 {
+   tl_assert(delta >= 0 || SH_(live_bytes) >= (ULong)-delta);
    SH_(live_bytes) += delta;
    if (SH_(live_bytes) > SH_(peak_live_bytes)) SH_(peak_live_bytes) = SH_(live_bytes);
 }
@@ -74,6 +93,7 @@ static void find_alloc_frame(ThreadId tid, Block* b, Addr d0_sp, Addr d0_ip)
    if (seg == SH_SEG_OTHER) { SH_(n_off_stack_blocks)++; return; }
    idx = SH_(frame_owning)(ts, d0_sp);
    if (idx < 0) return;
+   tl_assert(idx < ts->depth);
    /* A handler's pseudo-frame gets its function from the first block. */
    if (ts->frames[idx].signal && ts->frames[idx].fn == 0)
       ts->frames[idx].fn = d0_ip;
@@ -105,20 +125,20 @@ static void site_count_alloc(Site* s, Block* b)
    note_live_bytes(n);
 }
 
-static Block* record_block(ThreadId tid, Addr p, SizeT n, Bool custom)
+static Block* record_block(ThreadId tid, Addr p, SizeT n, Bool custom, Addr pool)
 {
    Block* b = SH_(block_new)(custom);
    Addr d0_sp, d0_ip;
    b->start = p;
+   b->pool = pool;
    b->size = b->max_size = n;
    b->tid = tid;
    b->alloc_time = SH_(instrs);
    b->counted = SH_(collecting);
    b->chain_first = n;
    if (!SH_(blocks_insert)(b)) {
-      VG_(umsg)("Warning: a custom allocator block overlaps one already "
-                "tracked (ignored)\n");
-      SH_(pp_current_stack)(tid);
+      SH_(misuse)(tid, False, "a %s overlaps one already tracked (ignored)",
+                  pool ? "memory pool block" : "VALGRIND_MALLOCLIKE_BLOCK block");
       SH_(block_discard)(b);
       return NULL;
    }
@@ -142,8 +162,11 @@ static Block* record_block(ThreadId tid, Addr p, SizeT n, Bool custom)
    a shallower stack cannot hold more. */
 static void note_home(ThreadState* ts, Site* s, Block* b, Int home, Addr free_ip)
 {
-   Addr fn = ts->frames[home].fn;
-   Home* h = SH_(site_home)(s, b->alloc_idx - home, fn);
+   Addr fn;
+   Home* h;
+   tl_assert(home >= 0 && home < ts->depth && home <= b->alloc_idx);
+   fn = ts->frames[home].fn;
+   h = SH_(site_home)(s, b->alloc_idx - home, fn);
    h->blocks++;
    /* What put the home out here: a store into this frame (home_idx is
       where stores left it), else the free after the frames in between
@@ -179,6 +202,8 @@ static ShClass stack_verdict(ThreadId tid, Block* b, /*OUT*/Int* home_out)
    home = SH_(surviving_ancestor)(ts, b->home_idx, b->alloc_serial);
    if (home < 0 || ts->root_idx < 0 || home < ts->root_idx)
       return SH_CLASS_OUTLIVED;
+   /* A home is an ancestor of (or is) the allocating frame. */
+   tl_assert(home <= b->home_idx && b->home_idx <= b->alloc_idx);
    *home_out = home;
    if (b->max_size > SH_(clo_max_stack_block)) return SH_CLASS_TOO_LARGE;
    return (home == b->alloc_idx && ts->frames[home].serial == b->alloc_serial)
@@ -370,6 +395,7 @@ static void retire_block(ThreadId tid, Block* b, Bool at_exit)
    /* Returns pop shadow frames lazily: catch up before reading them. */
    if (!at_exit) SH_(unwind_to)(SH_(thread)(tid), VG_(get_SP)(tid));
    cls = classify(tid, b, at_exit, &home);
+   tl_assert(cls >= 0 && cls < SH_N_CLASSES && s->live > 0);
    s->classes[cls]++;
    s->cls_bytes[cls] += b->max_size;
    SH_(total_classes)[cls]++;
@@ -395,29 +421,118 @@ static void retire_block(ThreadId tid, Block* b, Bool at_exit)
 }
 
 /*------------------------------------------------------------*/
+/*--- Freed memory held back                               ---*/
+/*------------------------------------------------------------*/
+
+/* Freed blocks are not given back to the core's arena at once.  The arena
+   unmaps a superblock as soon as it (and one other) is empty, and a buggy
+   program that reads a block after freeing it, harmless natively (glibc
+   keeps the memory mapped), would then die of SIGSEGV under the tool.  As
+   memcheck does, up to SH_HELD_BYTES of freed memory is held, oldest given
+   back first, blocks of SH_HELD_BIG bytes or more before the others (so a
+   few big frees do not flush every small block). */
+#define SH_HELD_BYTES (20 * 1024 * 1024)
+#define SH_HELD_BIG   (1024 * 1024)
+
+typedef struct { void* p; SizeT n; } Held;
+typedef struct { Held* q; UInt cap, head, len; } HeldQueue;
+static HeldQueue held_small, held_big;
+static ULong held_bytes = 0;
+
+static void held_push(HeldQueue* hq, void* p, SizeT n)
+{
+   if (hq->len == hq->cap) {
+      /* Grow, unrolling the ring so it starts at 0. */
+      UInt i, cap = hq->cap ? 2 * hq->cap : 256;
+      Held* q = VG_(malloc)("sh.held", cap * sizeof(Held));
+      for (i = 0; i < hq->len; i++) q[i] = hq->q[(hq->head + i) % hq->cap];
+      if (hq->q) VG_(free)(hq->q);
+      hq->q = q; hq->cap = cap; hq->head = 0;
+   }
+   hq->q[(hq->head + hq->len) % hq->cap] = (Held){ p, n };
+   hq->len++;
+}
+
+static void held_pop(HeldQueue* hq)
+{
+   Held h;
+   tl_assert(hq->len > 0);
+   h = hq->q[hq->head];
+   hq->head = (hq->head + 1) % hq->cap;
+   hq->len--;
+   tl_assert(held_bytes >= h.n);
+   held_bytes -= h.n;
+   VG_(cli_free)(h.p);
+}
+
+static void release_memory(void* p, SizeT n)
+{
+   held_push(n >= SH_HELD_BIG ? &held_big : &held_small, p, n);
+   held_bytes += n;
+   while (held_bytes > SH_HELD_BYTES) {
+      if (held_big.len > 0) held_pop(&held_big);
+      else held_pop(&held_small);
+   }
+}
+
+/*------------------------------------------------------------*/
 /*--- malloc-family entry points                           ---*/
 /*------------------------------------------------------------*/
 
+/* The largest alignment the core's arena accepts (it panics above). */
+#define SH_MAX_ALIGN (16 * 1024 * 1024)
+
+/* Requests no allocator can satisfy get NULL (the preload sets ENOMEM),
+   as glibc answers them, instead of reaching the core's arena, which
+   asserts on sizes near SIZE_MAX and panics on alignments it cannot
+   give.  Alignments are rounded as the preload's memalign does. */
+static Bool impossible_request(SizeT n, SizeT* align)
+{
+   SizeT a = *align;
+   if ((SSizeT)n < 0) return True;
+   /* 0 only comes from the preload rounding an alignment above 2^63 up
+      to the next power of two. */
+   if (a == 0) return True;
+   if (a < 2 * sizeof(void*)) a = 2 * sizeof(void*);   /* the arena's minimum */
+   if (a > SH_MAX_ALIGN) return True;
+   while ((a & (a - 1)) != 0) a++;
+   *align = a;
+   return False;
+}
+
 static void* new_block(ThreadId tid, SizeT n, SizeT align, Bool zeroed)
 {
-   void* p = VG_(cli_malloc)(align, n);
+   void* p;
+   if (impossible_request(n, &align)) return NULL;
+   p = VG_(cli_malloc)(align, n);
    if (p == NULL) return NULL;
    if (zeroed) VG_(memset)(p, 0, n);
-   record_block(tid, (Addr)p, n, False);
+   record_block(tid, (Addr)p, n, False, 0);
    return p;
 }
 
 static void free_block(ThreadId tid, void* p, const HChar* what)
 {
    Block* b;
+   SizeT size;
    if (p == NULL) return;
    b = SH_(block_exact)((Addr)p, False);
-   if (b == NULL) { warn_bad_free(tid, (Addr)p, what); return; }
+   if (b == NULL) {
+      if (SH_(block_exact)((Addr)p, True) != NULL || SH_(pool_block_exact)((Addr)p) != NULL)
+         SH_(misuse)(tid, True, "%s of a custom allocator's block (VALGRIND_MALLOCLIKE_BLOCK "
+                     "or a memory pool's; ignored: free it with its allocator's request)",
+                     what);
+      else
+         SH_(warn_bad_free)(tid, (Addr)p, what);
+      return;
+   }
+   tl_assert(b->start == (Addr)p && !b->custom);
    retire_block(tid, b, False);
    if (b->counted) note_live_bytes(-(Long)b->size);
+   size = b->size;
    SH_(blocks_remove)(b);
-   remember_freed((Addr)p);
-   VG_(cli_free)(p);
+   remember_gone((Addr)p, SH_GONE_FREED);
+   release_memory(p, size);
 }
 
 void* SH_(malloc)(ThreadId tid, SizeT n)
@@ -437,6 +552,7 @@ void* SH_(calloc)(ThreadId tid, SizeT m, SizeT n)
 {
    /* The preload already returns NULL on overflow; be safe anyway. */
    if (n != 0 && m > ((SizeT)-1) / n) return NULL;
+   tl_assert(n == 0 || (m * n) / n == m);
    return new_block(tid, m * n, VG_(clo_alignment), True);
 }
 
@@ -476,22 +592,27 @@ void* SH_(realloc)(ThreadId tid, void* p, SizeT n)
 {
    Block* b;
    void* q;
+   SizeT old_size;
    if (p == NULL) return SH_(malloc)(tid, n);
    b = SH_(block_exact)((Addr)p, False);
-   if (b == NULL) { warn_bad_free(tid, (Addr)p, "realloc()"); return NULL; }
+   if (b == NULL) { SH_(warn_bad_free)(tid, (Addr)p, "realloc()"); return NULL; }
    if (n == 0) { free_block(tid, p, "realloc()"); return NULL; }
    if (n <= b->size) {
       note_resize(b, n);
       return p;
    }
+   /* Like glibc: the old block stays valid when growing fails. */
+   if ((SSizeT)n < 0) return NULL;
    q = VG_(cli_malloc)(VG_(clo_alignment), n);
    if (q == NULL) return NULL;
    VG_(memcpy)(q, p, b->size);
+   old_size = b->size;
    SH_(blocks_detach)(b);
    b->start = (Addr)q;
    note_resize(b, n);
    if (!SH_(blocks_insert)(b)) tl_assert(0);   /* fresh memory never overlaps */
-   VG_(cli_free)(p);
+   remember_gone((Addr)p, SH_GONE_MOVED);
+   release_memory(p, old_size);
    return q;
 }
 
@@ -505,62 +626,77 @@ SizeT SH_(malloc_usable_size)(ThreadId tid, void* p)
 /*--- Custom allocators (client requests)                  ---*/
 /*------------------------------------------------------------*/
 
-void SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool)
+/* A block that would wrap around the address space cannot be tracked. */
+static Bool wraps(ThreadId tid, Addr a, SizeT n, const HChar* what)
 {
-   Block* b = record_block(tid, a, n, True);
-   if (b != NULL) b->pool = pool;
+   if (n == 0 || a + n - 1 >= a) return False;
+   VG_(umsg)("Warning: %s of %lu bytes at %#lx wraps around the address space "
+             "(ignored)\n", what, n, a);
+   SH_(pp_current_stack)(tid);
+   return True;
 }
 
-static void custom_retire(ThreadId tid, Block* b)
+Block* SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool)
+{
+   Block* b;
+   if (wraps(tid, a, n, "a custom-allocator block")) return NULL;
+   b = record_block(tid, a, n, True, pool);
+   if (b != NULL && pool == 0) SH_(pool_note_malloclike)(b);
+   return b;
+}
+
+void SH_(custom_retire)(ThreadId tid, Block* b)
 {
    Addr a = b->start;
    retire_block(tid, b, False);
    if (b->counted) note_live_bytes(-(Long)b->size);
    SH_(blocks_remove)(b);
-   remember_freed(a);
+   remember_gone(a, SH_GONE_FREED);
 }
 
 void SH_(custom_free)(ThreadId tid, Addr a)
 {
    Block* b = SH_(block_exact)(a, True);
-   if (b == NULL) { warn_bad_free(tid, a, "a custom-allocator free"); return; }
-   custom_retire(tid, b);
+   if (b != NULL) { SH_(custom_retire)(tid, b); return; }
+   if (SH_(block_exact)(a, False) != NULL)
+      SH_(misuse)(tid, True, "VALGRIND_FREELIKE_BLOCK of a block allocated by malloc() "
+                  "(ignored: free it with free())");
+   else if (SH_(pool_block_exact)(a) != NULL)
+      SH_(misuse)(tid, True, "VALGRIND_FREELIKE_BLOCK of a memory pool's block "
+                  "(ignored: free it with VALGRIND_MEMPOOL_FREE)");
+   else
+      SH_(warn_bad_free)(tid, a, "VALGRIND_FREELIKE_BLOCK");
 }
 
-/* Destroying a mempool frees every block still in it. */
-static Addr   dying_pool;
-static XArray* dying;   /* of Block* */
-
-static void collect_pool_block(Block* b)
+Bool SH_(custom_move)(ThreadId tid, Block* b, Addr to, SizeT n)
 {
-   if (b->custom && b->pool == dying_pool) VG_(addToXA)(dying, &b);
-}
-
-void SH_(destroy_pool)(ThreadId tid, Addr pool)
-{
-   Word i;
-   dying_pool = pool;
-   dying = VG_(newXA)(VG_(malloc), "sh.pool", VG_(free), sizeof(Block*));
-   SH_(blocks_for_each)(collect_pool_block);
-   for (i = 0; i < VG_(sizeXA)(dying); i++)
-      custom_retire(tid, *(Block**)VG_(indexXA)(dying, i));
-   VG_(deleteXA)(dying);
-   dying = NULL;
+   Addr from = b->start;
+   SizeT old_n = b->size;
+   SH_(blocks_detach)(b);
+   b->start = to;
+   b->size = n;
+   if (!SH_(blocks_insert)(b)) {
+      b->start = from;
+      b->size = old_n;
+      if (!SH_(blocks_insert)(b)) tl_assert(0);   /* its own old place */
+      return False;
+   }
+   b->size = old_n;
+   note_resize(b, n);
+   return True;
 }
 
 void SH_(custom_resize)(ThreadId tid, Addr a, SizeT old_n, SizeT new_n)
 {
    Block* b = SH_(block_exact)(a, True);
-   if (b == NULL) { warn_bad_free(tid, a, "VALGRIND_RESIZEINPLACE_BLOCK"); return; }
+   if (b == NULL) { SH_(warn_bad_free)(tid, a, "VALGRIND_RESIZEINPLACE_BLOCK"); return; }
+   if (wraps(tid, a, new_n, "VALGRIND_RESIZEINPLACE_BLOCK")) return;
    if (new_n > b->size) {
-      /* Growing in place must not swallow a neighbour. */
-      Block* next = SH_(block_containing)(a + new_n - 1);
-      if (next != NULL && next != b && next->custom) {
-         VG_(umsg)("Warning: VALGRIND_RESIZEINPLACE_BLOCK grows into another "
-                   "block (ignored)\n");
-         SH_(pp_current_stack)(tid);
-         return;
-      }
+      /* Growing in place must not swallow a neighbour: re-inserting checks. */
+      if (!SH_(custom_move)(tid, b, a, new_n))
+         SH_(misuse)(tid, False, "VALGRIND_RESIZEINPLACE_BLOCK grows into another "
+                     "block (ignored)");
+      return;
    }
    note_resize(b, new_n);
 }
@@ -574,7 +710,49 @@ static void retire_at_exit(Block* b)
    retire_block(b->tid, b, True);
 }
 
+/* After this the blocks still in the set are retired (counted in a class). */
+static Bool finished = False;
+
 void SH_(finish_live_blocks)(void)
 {
+   tl_assert(!finished);
+   finished = True;
    SH_(blocks_for_each)(retire_at_exit);
+}
+
+/*------------------------------------------------------------*/
+/*--- Sanity                                               ---*/
+/*------------------------------------------------------------*/
+
+static ULong counted_live;
+static void count_counted(Block* b) { if (b->counted && b->site != NULL) counted_live++; }
+
+Bool SH_(alloc_sane)(Bool full)
+{
+   UInt i;
+   ULong held = 0;
+   SH_SANE(held_bytes <= SH_HELD_BYTES, "%llu freed bytes held\n", held_bytes);
+   SH_SANE(SH_(live_bytes) <= SH_(peak_live_bytes), "live bytes above the peak\n");
+   if (!full) return True;
+   /* Freed blocks held back are in no block set. */
+   for (i = 0; i < held_small.len + held_big.len; i++) {
+      const HeldQueue* hq = i < held_small.len ? &held_small : &held_big;
+      UInt k = i < held_small.len ? i : i - held_small.len;
+      const Held* h = &hq->q[(hq->head + k) % hq->cap];
+      held += h->n;
+      SH_SANE(SH_(block_exact)((Addr)h->p, False) == NULL,
+              "a freed block (%lu bytes) is still in the live set\n", h->n);
+   }
+   SH_SANE(held == held_bytes, "held bytes %llu, counted %llu\n", held_bytes, held);
+   /* The counted live blocks are the sites' live blocks. */
+   if (finished) return True;
+   counted_live = 0;
+   SH_(blocks_for_each)(count_counted);
+   {
+      ULong site_live = 0;
+      for (i = 0; i < SH_(n_sites)(); i++) site_live += SH_(site_at)(i)->live;
+      SH_SANE(site_live == counted_live, "sites count %llu live blocks, the set holds %llu\n",
+              site_live, counted_live);
+   }
+   return True;
 }

@@ -19,7 +19,8 @@ static Addr caller_ip(ThreadId tid)
    return n >= 2 ? ips[1] : (n == 1 ? ips[0] : 0);
 }
 
-static void thread_handoff(ThreadId tid, Addr fn, Addr arg)
+/* ret: the wrapper's return address into the program, 0 if unknown. */
+static void thread_handoff(ThreadId tid, Addr fn, Addr arg, Addr ret)
 {
    ThreadState* ts = SH_(thread)(tid);
    Block* b;
@@ -27,22 +28,13 @@ static void thread_handoff(ThreadId tid, Addr fn, Addr arg)
    ts->handoff_value = arg;
    b = arg ? SH_(block_containing)(arg) : NULL;
    if (b != NULL)
-      SH_(escape_block)(b, SH_CLASS_THREAD, caller_ip(tid), arg);
+      SH_(escape_block)(b, SH_CLASS_THREAD, ret ? ret - 1 : caller_ip(tid), arg);
 }
 
 static HChar* client_string(UWord a, const HChar* dflt)
 {
    if (a == 0) return VG_(strdup)("sh.str", dflt);
    return VG_(strdup)("sh.str", (const HChar*)a);
-}
-
-static void warn_unsupported_once(const HChar* what)
-{
-   static Bool warned = False;
-   if (warned) return;
-   warned = True;
-   VG_(umsg)("Warning: stackheap ignores %s (and other mempool trims/moves): blocks of "
-             "that pool keep their addresses\n", what);
 }
 
 Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
@@ -60,43 +52,59 @@ Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
       if (arg[1] != 0) SH_(custom_resize)(tid, arg[1], arg[2], arg[3]);
       *ret = 0;
       return True;
-   /* Memory pools: their chunks are blocks like MALLOCLIKE ones. */
-   case VG_USERREQ__CREATE_MEMPOOL:
-      *ret = 0;
-      return True;
-   case VG_USERREQ__MEMPOOL_ALLOC:
-      if (arg[2] != 0) SH_(custom_alloc)(tid, arg[2], arg[3], arg[1]);
-      *ret = 0;
-      return True;
-   case VG_USERREQ__MEMPOOL_FREE:
-      if (arg[2] != 0) SH_(custom_free)(tid, arg[2]);
+   /* Memory pools (sh_pools.c). */
+   case VG_USERREQ__CREATE_MEMPOOL:   /* (pool, rzB, is_zeroed, flags) */
+      SH_(pool_create)(tid, arg[1], arg[4]);
       *ret = 0;
       return True;
    case VG_USERREQ__DESTROY_MEMPOOL:
-      SH_(destroy_pool)(tid, arg[1]);
+      SH_(pool_destroy)(tid, arg[1]);
       *ret = 0;
       return True;
-   case VG_USERREQ__MEMPOOL_CHANGE:
-      /* (pool, old address, new address, size): a resize in place only. */
-      if (arg[2] == arg[3]) {
-         SH_(custom_resize)(tid, arg[2], 0, arg[4]);
-      } else {
-         SH_(custom_free)(tid, arg[2]);
-         SH_(custom_alloc)(tid, arg[3], arg[4], arg[1]);
+   case VG_USERREQ__MEMPOOL_ALLOC:    /* (pool, addr, size) */
+      SH_(pool_alloc)(tid, arg[1], arg[2], arg[3]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__MEMPOOL_FREE:     /* (pool, addr) */
+      if (arg[2] != 0) SH_(pool_free)(tid, arg[1], arg[2]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__MEMPOOL_TRIM:     /* (pool, addr, size): keep that range */
+      SH_(pool_trim)(tid, arg[1], arg[2], arg[3]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__MOVE_MEMPOOL:     /* (old handle, new handle) */
+      SH_(pool_move)(tid, arg[1], arg[2]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__MEMPOOL_CHANGE:   /* (pool, old addr, new addr, size) */
+      SH_(pool_change)(tid, arg[1], arg[2], arg[3], arg[4]);
+      *ret = 0;
+      return True;
+   case VG_USERREQ__MEMPOOL_EXISTS:
+      *ret = SH_(pool_exists)(arg[1]);
+      return True;
+   /* Core requests added after 3.19 (valgrind.h of 3.20+): the 3.19 core
+      passes them on to the tool. */
+   case 0x1003:   /* VG_USERREQ__VALGRIND_REPLACES_MALLOC */
+      *ret = 1;
+      return True;
+   case 0x1004: { /* VG_USERREQ__VALGRIND_GET_TOOLNAME (buf, len) */
+      const HChar* name = "stackheap";
+      HChar* buf = (HChar*)arg[1];
+      SizeT len = arg[2];
+      if (buf != NULL && len > 0) {
+         VG_(strncpy)(buf, name, len);
+         buf[len - 1] = '\0';
       }
-      *ret = 0;
+      *ret = VG_(strlen)(name) + 1;
       return True;
+   }
    case VG_USERREQ__GDB_MONITOR_COMMAND: {
       Bool handled = SH_(handle_monitor_command)(tid, (const HChar*)arg[1]);
       *ret = handled ? 1 : 0;
       return handled;
    }
-   case VG_USERREQ__MEMPOOL_TRIM:
-   case VG_USERREQ__MOVE_MEMPOOL:
-      warn_unsupported_once(arg[0] == VG_USERREQ__MEMPOOL_TRIM
-                            ? "VALGRIND_MEMPOOL_TRIM" : "VALGRIND_MOVE_MEMPOOL");
-      *ret = 0;
-      return True;
    default:
       break;
    }
@@ -119,7 +127,7 @@ Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
       SH_(set_phase)(client_string(arg[1], "(unnamed)"));
       break;
    case SH_USERREQ__THREAD_HANDOFF:
-      thread_handoff(tid, arg[1], arg[2]);
+      thread_handoff(tid, arg[1], arg[2], arg[3]);
       break;
    case SH_USERREQ__THREAD_HANDOFF_DONE:
       SH_(thread)(tid)->handoff_value = 0;

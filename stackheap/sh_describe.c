@@ -183,31 +183,73 @@ static const HChar* basename_of(const HChar* path)
    return slash ? slash + 1 : path;
 }
 
-void SH_(fn_name)(Addr ip, HChar* buf, Int n)
+HChar* SH_(fn_name_dup)(Addr ip)
 {
    const HChar* name;
    if (ip != 0 && VG_(get_fnname)(VG_(current_DiEpoch)(), ip, &name))
-      VG_(snprintf)(buf, n, "%s", name);
-   else
-      VG_(snprintf)(buf, n, "???");
+      return VG_(strdup)("sh.fnname", name);
+   return VG_(strdup)("sh.fnname", "???");
+}
+
+static void sink_to_xa(HChar c, void* xa)
+{
+   VG_(addToXA)((XArray*)xa, &c);
+}
+
+HChar* SH_(printf_dup)(const HChar* format, ...)
+{
+   XArray* xa = VG_(newXA)(VG_(malloc), "sh.printf", VG_(free), sizeof(HChar));
+   HChar nul = '\0';
+   HChar* out;
+   va_list vargs;
+   va_start(vargs, format);
+   VG_(vcbprintf)(sink_to_xa, xa, format, vargs);
+   va_end(vargs);
+   VG_(addToXA)(xa, &nul);
+   out = VG_(strdup)("sh.printf", VG_(indexXA)(xa, 0));
+   VG_(deleteXA)(xa);
+   return out;
+}
+
+HChar* SH_(format_frame_dup)(const ShFrameDesc* d)
+{
+   if (d->file)
+      return SH_(printf_dup)("%s (%s:%u)", d->fn, basename_of(d->file), d->line);
+   if (d->obj)
+      return SH_(printf_dup)("%s (in %s)", d->fn, basename_of(d->obj));
+   return SH_(printf_dup)("%s", d->fn);
+}
+
+HChar* SH_(code_loc_dup)(Addr ip)
+{
+   XArray* xa = VG_(newXA)(VG_(malloc), "sh.loc", VG_(free), sizeof(ShFrameDesc));
+   HChar* out;
+   SH_(describe_ip)(ip, xa);
+   tl_assert(VG_(sizeXA)(xa) >= 1);
+   out = SH_(format_frame_dup)(VG_(indexXA)(xa, 0));
+   SH_(free_frame_descs)(xa);
+   return out;
+}
+
+void SH_(fn_name)(Addr ip, HChar* buf, Int n)
+{
+   HChar* s = SH_(fn_name_dup)(ip);
+   VG_(snprintf)(buf, n, "%s", s);
+   VG_(free)(s);
 }
 
 void SH_(format_frame)(const ShFrameDesc* d, HChar* buf, Int n)
 {
-   if (d->file)
-      VG_(snprintf)(buf, n, "%s (%s:%u)", d->fn, basename_of(d->file), d->line);
-   else if (d->obj)
-      VG_(snprintf)(buf, n, "%s (in %s)", d->fn, basename_of(d->obj));
-   else
-      VG_(snprintf)(buf, n, "%s", d->fn);
+   HChar* s = SH_(format_frame_dup)(d);
+   VG_(snprintf)(buf, n, "%s", s);
+   VG_(free)(s);
 }
 
 void SH_(code_loc)(Addr ip, HChar* buf, Int n)
 {
-   XArray* xa = VG_(newXA)(VG_(malloc), "sh.loc", VG_(free), sizeof(ShFrameDesc));
-   SH_(describe_ip)(ip, xa);
-   SH_(format_frame)(VG_(indexXA)(xa, 0), buf, n);
-   SH_(free_frame_descs)(xa);
+   HChar* s = SH_(code_loc_dup)(ip);
+   VG_(snprintf)(buf, n, "%s", s);
+   VG_(free)(s);
 }
 
 HChar* SH_(describe_data_addr)(Addr a)
@@ -219,15 +261,14 @@ HChar* SH_(describe_data_addr)(Addr a)
    ThreadId t;
    if (VG_(get_datasym_and_offset)(ep, a, &name, &off)) {
       if (off == 0)
-         VG_(snprintf)(buf, sizeof buf, "global variable '%s'", name);
-      else
-         VG_(snprintf)(buf, sizeof buf, "global variable '%s' (offset %ld)", name, (long)off);
-      return VG_(strdup)("sh.target", buf);
+         return SH_(printf_dup)("global variable '%s'", name);
+      return SH_(printf_dup)("global variable '%s' (offset %ld)", name, (long)off);
    }
    /* Just above a thread's stack: its descriptor and TLS block. */
    for (t = 1; t <= SH_(max_tid)(); t++) {
       ThreadState* ts = SH_(thread_if_any)(t);
       if (ts != NULL && ts->stack_top != 0 && a > ts->stack_top
+          && SH_(thread_alive)(t)
           && a < VG_(thread_get_stack_max)(t) + 64 * 1024) {
          if (t == 1)
             VG_(snprintf)(buf, sizeof buf,
@@ -239,7 +280,7 @@ HChar* SH_(describe_data_addr)(Addr a)
       }
    }
    if (VG_(get_objname)(ep, a, &name))
-      VG_(snprintf)(buf, sizeof buf, "static data in %s", basename_of(name));
+      return SH_(printf_dup)("static data in %s", basename_of(name));
    else
       VG_(snprintf)(buf, sizeof buf,
                     "memory outside every stack and heap block (TLS or mmap)");
@@ -250,15 +291,15 @@ void SH_(pp_current_stack)(ThreadId tid)
 {
    Addr ips[32];
    UInt i, n = VG_(get_StackTrace)(tid, ips, 32, NULL, NULL, 0);
-   HChar buf[512];
    for (i = 0; i < n && i < (UInt)SH_(clo_depth); i++) {
       /* As the core's stack traces do: stop at main (or at the first
          frame below it) unless --show-below-main=yes. */
       Vg_FnNameKind kind = VG_(clo_show_below_main) ? Vg_FnNameNormal
                            : VG_(get_fnname_kind_from_IP)(VG_(current_DiEpoch)(), ips[i]);
       if (kind == Vg_FnNameBelowMain && i > 0) break;
-      SH_(code_loc)(ips[i], buf, sizeof buf);
-      VG_(umsg)("   %s %s\n", i == 0 ? "at" : "by", buf);
+      HChar* loc = SH_(code_loc_dup)(ips[i]);
+      VG_(umsg)("   %s %s\n", i == 0 ? "at" : "by", loc);
+      VG_(free)(loc);
       if (kind == Vg_FnNameMain) break;
    }
 }

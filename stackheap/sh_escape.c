@@ -19,14 +19,12 @@
 
 static HChar* describe_heap_target(Block* d)
 {
-   HChar loc[512], buf[640];
-   if (d->site != NULL) {
-      SH_(code_loc)(d->site->ips[0], loc, sizeof loc);
-      VG_(snprintf)(buf, sizeof buf, "heap block allocated at %s", loc);
-   } else {
-      VG_(snprintf)(buf, sizeof buf, "a heap block");
-   }
-   return VG_(strdup)("sh.target", buf);
+   HChar *loc, *out;
+   if (d->site == NULL) return VG_(strdup)("sh.target", "a heap block");
+   loc = SH_(code_loc_dup)(d->site->ips[0]);
+   out = SH_(printf_dup)("heap block allocated at %s", loc);
+   VG_(free)(loc);
+   return out;
 }
 
 static HChar* describe_target(ShClass cls, Addr dest, Block* d, ThreadId other)
@@ -91,7 +89,7 @@ static ThreadId other_stack_owner(ThreadId self, Addr a)
       ThreadState* ts;
       if (t == self) continue;
       ts = SH_(thread_if_any)(t);
-      if (ts == NULL || !ts->live || ts->stack_top == 0) continue;
+      if (ts == NULL || ts->stack_top == 0 || !SH_(thread_alive)(t)) continue;
       if (a <= ts->stack_top && a + 128 >= VG_(get_SP)(t))
          return t;
    }
@@ -107,6 +105,7 @@ static void stack_store(ThreadState* ts, Block* b, Addr dest, Addr ip)
    j = SH_(frame_owning)(ts, dest);
    /* Stack above every frame we know (start-up code): no home can hold it. */
    anc = j < 0 ? -1 : SH_(surviving_ancestor)(ts, j, b->alloc_serial);
+   tl_assert(anc < ts->depth);
    if (anc < b->home_idx) { b->home_idx = anc; b->home_store_ip = ip; }
 }
 

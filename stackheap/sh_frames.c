@@ -75,8 +75,11 @@ void SH_(refresh_top_filter)(ThreadState* ts)
 
 static inline void pop_frame(ThreadState* ts)
 {
-   Frame* f = &ts->frames[--ts->depth];
+   Frame* f;
+   tl_assert(ts->depth > 0);
+   f = &ts->frames[--ts->depth];
    if (f->seg != SH_SEG_NORMAL) ts->n_nonnormal--;
+   tl_assert(ts->n_nonnormal >= 0);
    /* The alternate stack's pseudo-frame is its bottom: once it is gone
       (even by a longjmp out of the handler) the thread has left it. */
    if (f->seg == SH_SEG_ALT && f->signal) ts->on_altstack = False;
@@ -102,6 +105,7 @@ void SH_(unwind_to)(ThreadState* ts, Addr sp)
 
 static void grow(ThreadState* ts)
 {
+   tl_assert(ts->depth == ts->capacity && ts->capacity > 0);
    ts->capacity *= 2;
    ts->frames = VG_(realloc)("sh.frames", ts->frames, ts->capacity * sizeof(Frame));
 }
@@ -179,6 +183,7 @@ VG_REGPARM(1) void SH_(on_root_entry)(Addr fn)
    ThreadState* ts = running_thread();
    if (ts->root_idx >= 0 || ts->depth == 0) return;
    ts->root_idx = ts->depth - 1;
+   tl_assert(ts->root_idx < ts->capacity);
 }
 
 VG_REGPARM(1) void SH_(on_libc_start_main)(Addr main_fn)
@@ -207,12 +212,13 @@ Int SH_(frame_owning)(ThreadState* ts, Addr a)
          Int mid = lo + (hi - lo + 1) / 2;
          if (ts->frames[mid].entry_sp >= a) lo = mid; else hi = mid - 1;
       }
+      tl_assert(lo >= 0 && lo < ts->depth && ts->frames[lo].entry_sp >= a);
       return lo;
    }
    for (j = ts->depth - 1; j >= 0; j--)
       if (ts->frames[j].seg == seg && ts->frames[j].entry_sp >= a)
          return j;
-   return -1;
+   return -1;   /* (the binary search above relies on n_nonnormal == 0) */
 }
 
 Int SH_(surviving_ancestor)(ThreadState* ts, Int idx, ULong serial)
@@ -226,6 +232,7 @@ Int SH_(surviving_ancestor)(ThreadState* ts, Int idx, ULong serial)
       Int mid = lo + (hi - lo + 1) / 2;
       if (ts->frames[mid].serial <= serial) lo = mid; else hi = mid - 1;
    }
+   tl_assert(lo <= idx && lo < ts->depth && ts->frames[lo].serial <= serial);
    return lo;
 }
 
@@ -247,6 +254,7 @@ void SH_(signal_delivered)(ThreadId tid, Int sig, Bool alt_stack)
       SH_(unwind_to)(ts, sp);
       f = push_frame(ts, sp - 1, 0, SH_(seg_of)(ts, sp - 1));
    }
+   tl_assert(f == &ts->frames[ts->depth - 1]);
    f->signal = True;
 }
 

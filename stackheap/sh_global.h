@@ -43,15 +43,10 @@ extern Double SH_(clo_max_escape_rate);
 extern Long   SH_(clo_max_alloc_rate);
 extern Long   SH_(clo_max_eligible_blocks);
 
-/* The core's --error-exitcode.  Not in the tool headers; memcheck gets
-   its effect through the error manager, which does not count threshold
-   crossings, so we read the core's variable directly. */
-extern Int VG_(clo_error_exitcode);
-/* Likewise the core's --read-inline-info, which the core turns on by
-   default only for its own tools. */
-extern Bool VG_(clo_read_inline_info);
+/* The core's own options the tool reads: sh_vgapi.h. */
 
 Bool SH_(process_cmd_line_option)(const HChar* arg);
+void SH_(options_post_init)(void);
 void SH_(print_usage)(void);
 void SH_(print_debug_usage)(void);
 Bool SH_(is_alloc_fn_name)(const HChar* fnname);
@@ -122,6 +117,9 @@ void SH_(thread_created)(ThreadId parent, ThreadId child);
 void SH_(thread_first_insn)(ThreadId tid);
 void SH_(thread_exited)(ThreadId tid);
 ThreadId SH_(max_tid)(void);
+/* The core still runs thread t (exited ones and a fork child's lost ones are not). */
+Bool SH_(thread_alive)(ThreadId t);
+void SH_(threads_watch_fork)(void);
 
 /* Helpers called from generated code. */
 VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target);
@@ -244,6 +242,11 @@ typedef struct _Site {
    UInt   cur_reuse_run;
    /* Escaping blocks that were freed (object_pool). */
    ULong  escaped_freed;
+   /* Memory pools (sh_pools.c): where the pool of its blocks was created
+      (0: not pool blocks); mixed when they came from pools created at
+      several places, or also from no pool. */
+   Addr   pool_ip;
+   Bool   pool_mixed;
    /* Where its blocks were freed (issue 9): distinct code addresses of the
       freeing frame, at most SH_MAX_FREE_IPS; later ones only counted. */
    XArray* free_ips;           /* of FreeIp; NULL until the first free */
@@ -311,7 +314,10 @@ Bool   SH_(blocks_insert)(Block* b);      /* False: overlaps a tracked block */
 void   SH_(blocks_remove)(Block* b);      /* and frees it */
 void   SH_(blocks_detach)(Block* b);      /* remove, keep the memory (to move it) */
 void   SH_(block_discard)(Block* b);      /* free one never inserted */
-Block* SH_(block_exact)(Addr a, Bool custom);
+Block* SH_(block_exact)(Addr a, Bool custom);    /* custom: MALLOCLIKE ones */
+Block* SH_(pool_block_exact)(Addr a);            /* blocks of memory pools */
+/* MALLOCLIKE blocks lying wholly inside [lo, hi), appended to out (of Block*). */
+void   SH_(custom_blocks_within)(Addr lo, Addr hi, XArray* out);
 Block* SH_(block_containing)(Addr a);
 ULong  SH_(n_live_blocks)(void);
 void   SH_(blocks_for_each)(void (*fn)(Block*));
@@ -335,11 +341,19 @@ void  SH_(builtin_vec_delete)  (ThreadId tid, void* p);
 void  SH_(builtin_vec_delete_aligned)(ThreadId tid, void* p, SizeT align);
 void* SH_(realloc)             (ThreadId tid, void* p, SizeT n);
 SizeT SH_(malloc_usable_size)  (ThreadId tid, void* p);
-/* pool is the VALGRIND_CREATE_MEMPOOL handle, 0 for MALLOCLIKE blocks. */
-void  SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool);
-void  SH_(custom_free)(ThreadId tid, Addr a);
-void  SH_(destroy_pool)(ThreadId tid, Addr pool);
+/* pool is the VALGRIND_CREATE_MEMPOOL handle, 0 for MALLOCLIKE blocks.
+   NULL when the block could not be tracked (overlap, warned). */
+Block* SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool);
+void  SH_(custom_free)(ThreadId tid, Addr a);               /* FREELIKE */
+void  SH_(custom_retire)(ThreadId tid, Block* b);           /* and frees it */
+/* A block moved (and resized) by the program's allocator: same block,
+   history and site.  False (block unchanged) when the new place overlaps
+   a tracked block. */
+Bool  SH_(custom_move)(ThreadId tid, Block* b, Addr to, SizeT n);
 void  SH_(custom_resize)(ThreadId tid, Addr a, SizeT old_n, SizeT new_n);
+/* The warning for a free of an address that is no live block of that
+   kind: names a double free or a free of a block realloc moved. */
+void  SH_(warn_bad_free)(ThreadId tid, Addr a, const HChar* what);
 void  SH_(finish_live_blocks)(void);
 /* The class of a block still live when the program ends (or at a dump). */
 ShClass SH_(class_if_never_freed)(const Block* b);
@@ -347,6 +361,33 @@ ShClass SH_(class_if_never_freed)(const Block* b);
 extern ULong SH_(total_blocks), SH_(total_bytes);
 extern ULong SH_(live_bytes), SH_(peak_live_bytes);
 extern ULong SH_(total_classes)[SH_N_CLASSES];
+
+/*------------------------------------------------------------*/
+/*--- Memory pools (sh_pools.c), misuse warnings (sh_misuse.c) ---*/
+/*------------------------------------------------------------*/
+
+void  SH_(pools_init)(void);
+void  SH_(pool_create)(ThreadId tid, Addr pool, UWord flags);
+void  SH_(pool_destroy)(ThreadId tid, Addr pool);
+void  SH_(pool_alloc)(ThreadId tid, Addr pool, Addr a, SizeT n);
+void  SH_(pool_free)(ThreadId tid, Addr pool, Addr a);
+void  SH_(pool_trim)(ThreadId tid, Addr pool, Addr a, SizeT n);
+void  SH_(pool_move)(ThreadId tid, Addr from, Addr to);
+void  SH_(pool_change)(ThreadId tid, Addr pool, Addr a, Addr b, SizeT n);
+Bool  SH_(pool_exists)(Addr pool);
+/* At exit: warn about MALLOCLIKE blocks still nested in the live blocks of
+   a pool that is not a METAPOOL (memcheck aborts on them). */
+void  SH_(pools_check_at_exit)(void);
+/* A MALLOCLIKE block just recorded: tag its site with the metapool whose
+   chunk holds it, if any. */
+void  SH_(pool_note_malloclike)(Block* b);
+/* "the memory pool created at fn (file:line)" of a pool site, VG_(malloc)'d. */
+HChar* SH_(pool_site_name_dup)(const Site* s);
+
+/* Print "Warning: <text>" and the current stack, once per distinct text
+   and stack; bad_free counts it in totals.bad_frees either way. */
+void  SH_(misuse)(ThreadId tid, Bool bad_free, const HChar* fmt, ...)
+      PRINTF_CHECK(3, 4);
 
 /*------------------------------------------------------------*/
 /*--- Escapes (sh_escape.c)                                ---*/
@@ -380,15 +421,21 @@ typedef struct {
 void   SH_(describe_ip)(Addr ip, XArray* out);
 XArray* SH_(describe_site_stack)(const struct _Site* s);
 void   SH_(free_frame_descs)(XArray* xa);
+/* In VG_(malloc)'d strings, whole (names can be any length): the function
+   name at a code address; "fn (file:line)", "fn (in obj)" or "fn" (file
+   and obj as base names) for a frame, or for a code address (its
+   innermost inlined frame); and a printf. */
+HChar* SH_(fn_name_dup)(Addr ip);
+HChar* SH_(format_frame_dup)(const ShFrameDesc* d);
+HChar* SH_(code_loc_dup)(Addr ip);
+HChar* SH_(printf_dup)(const HChar* format, ...) PRINTF_CHECK(1, 2);
 /* The innermost frame of ip (fn, file with its directory, line) into d;
    strings owned by d, released with SH_(clear_frame_desc). */
 void   SH_(describe_code_loc)(Addr ip, ShFrameDesc* d);
 void   SH_(clear_frame_desc)(ShFrameDesc* d);
-/* Function name at a code address, copied into buf. */
+/* The same three into a buffer, cut to fit (sentences of a fixed size). */
 void   SH_(fn_name)(Addr ip, HChar* buf, Int n);
-/* "fn (file:line)", "fn (in obj)" or "fn", file and obj as base names. */
 void   SH_(format_frame)(const ShFrameDesc* d, HChar* buf, Int n);
-/* The same for a code address (its innermost inlined frame), into buf. */
 void   SH_(code_loc)(Addr ip, HChar* buf, Int n);
 /* Words for a store destination that is not a stack (global, TLS, mmap). */
 HChar* SH_(describe_data_addr)(Addr a);
@@ -488,6 +535,23 @@ Bool SH_(write_json_report)(const Report* r, const HChar* path);
 void SH_(write_xtree_report)(const Report* r, const HChar* path);
 /* Threshold checks; returns True when one was crossed (warnings printed). */
 Bool SH_(check_thresholds)(const Report* r);
+
+/*------------------------------------------------------------*/
+/*--- Sanity checks (--sanity-level; each file its own)    ---*/
+/*------------------------------------------------------------*/
+
+/* Each returns False, after naming the broken invariant on the log, when
+   the shadow state is inconsistent.  The cheap ones are O(1) and run
+   often (--sanity-level=1 and up); the full ones walk everything. */
+Bool SH_(threads_sane)(Bool full);
+Bool SH_(blocks_sane)(void);
+Bool SH_(alloc_sane)(Bool full);
+Bool SH_(sites_sane)(void);
+#define SH_SANE(cond, ...)                                              \
+   do { if (UNLIKELY(!(cond))) {                                        \
+      VG_(dmsg)("stackheap: sanity check failed: " __VA_ARGS__);        \
+      VG_(dmsg)("   (%s, %s:%d)\n", #cond, __FILE__, __LINE__);          \
+      return False; } } while (0)
 
 /*------------------------------------------------------------*/
 /*--- Instrumentation (sh_instrument.c)                    ---*/

@@ -17,8 +17,11 @@
      sh_instrument.c  VEX IR instrumentation     sh_clientreq.c client requests
      sh_describe.c    debug-info names           sh_advice.c   severities, suggestions
      sh_report_text.c the log report             sh_report_json.c the JSON report
+     sh_pools.c       memory pools (mempool client requests)
+     sh_misuse.c      warnings about allocator misuse, once per stack
      sh_xtree.c       the callgrind-format tree  sh_monitor.c  vgdb monitor commands
      sh_preload.c     code preloaded into the program (pthread_create wrapper)
+     sh_vgapi.c       adapters to the Valgrind release at hand (3.19 .. 3.27)
 */
 
 #include "pub_tool_libcproc.h"
@@ -28,6 +31,7 @@
 #include "pub_tool_threadstate.h"
 #include "pub_tool_tooliface.h"
 #include "sh_global.h"
+#include "sh_vgapi.h"
 
 ULong SH_(instrs) = 0;
 Bool  SH_(collecting) = True;
@@ -35,7 +39,9 @@ ULong SH_(n_off_stack_blocks) = 0;
 
 static void sh_post_clo_init(void)
 {
+   SH_(options_post_init)();
    SH_(collecting) = SH_(clo_collect_atstart);
+   SH_(threads_watch_fork)();
 }
 
 static void sh_thread_created(ThreadId parent, ThreadId child)
@@ -71,6 +77,23 @@ static void sh_signal_returned(ThreadId tid, Int sig)
 static Bool sh_client_request(ThreadId tid, UWord* arg, UWord* ret)
 {
    return SH_(handle_client_request)(tid, arg, ret);
+}
+
+/* --sanity-level: the core calls the cheap check often and the
+   expensive one at level 2 and up (at 3, at every system call). */
+static ULong n_cheap_checks = 0, n_full_checks = 0;
+
+static Bool sh_cheap_sanity(void)
+{
+   n_cheap_checks++;
+   return SH_(threads_sane)(False) && SH_(alloc_sane)(False);
+}
+
+static Bool sh_expensive_sanity(void)
+{
+   n_full_checks++;
+   return SH_(threads_sane)(True) && SH_(blocks_sane)() && SH_(alloc_sane)(True)
+          && SH_(sites_sane)();
 }
 
 /* "FILE.json" -> "FILE.N.json"; other names get ".N" appended. */
@@ -175,6 +198,7 @@ static void sh_fini(Int exitcode)
    HChar* path;
    HChar* xt_path;
    Bool crossed;
+   SH_(pools_check_at_exit)();
    SH_(finish_live_blocks)();
    path = json_path_now();
    xt_path = xtree_path_now();
@@ -188,12 +212,14 @@ static void sh_fini(Int exitcode)
                 SH_(n_live_blocks)(), SH_(n_sites)());
       VG_(dmsg)("stackheap: innermost-frame filter %s\n",
                 SH_(single_threaded) ? "on (single-threaded)" : "off (threads)");
+      VG_(dmsg)("stackheap: %'llu cheap and %'llu full sanity checks passed\n",
+                n_cheap_checks, n_full_checks);
    }
    SH_(free_report)(&r);
    if (path) VG_(free)(path);
    if (xt_path) VG_(free)(xt_path);
-   if (crossed && VG_(clo_error_exitcode) > 0)
-      VG_(exit)(VG_(clo_error_exitcode));
+   if (crossed && SH_VG_ERROR_EXITCODE() > 0)
+      VG_(exit)(SH_VG_ERROR_EXITCODE());
 }
 
 static void sh_pre_clo_init(void)
@@ -210,13 +236,8 @@ static void sh_pre_clo_init(void)
    VG_(needs_command_line_options)(SH_(process_cmd_line_option),
                                    SH_(print_usage), SH_(print_debug_usage));
    VG_(needs_client_requests)(sh_client_request);
-   VG_(needs_malloc_replacement)(SH_(malloc), SH_(builtin_new),
-                                 SH_(builtin_new_aligned), SH_(builtin_vec_new),
-                                 SH_(builtin_vec_new_aligned), SH_(memalign),
-                                 SH_(calloc), SH_(free), SH_(builtin_delete),
-                                 SH_(builtin_delete_aligned), SH_(builtin_vec_delete),
-                                 SH_(builtin_vec_delete_aligned), SH_(realloc),
-                                 SH_(malloc_usable_size), 0);
+   VG_(needs_sanity_checks)(sh_cheap_sanity, sh_expensive_sanity);
+   SH_(needs_malloc_replacement)();   /* sh_vgapi.c */
 
    VG_(track_pre_thread_ll_create)(sh_thread_created);
    VG_(track_pre_thread_first_insn)(sh_first_insn);
@@ -230,10 +251,11 @@ static void sh_pre_clo_init(void)
    VG_(clo_vex_control).guest_chase = False;
    /* Name inlined functions in stacks by default, as memcheck does;
       --read-inline-info=no still turns it off. */
-   VG_(clo_read_inline_info) = True;
+   SH_VG_READ_INLINE_INFO_BY_DEFAULT();
 
    SH_(threads_init)();
    SH_(blocks_init)();
+   SH_(pools_init)();
    SH_(sites_init)();
 }
 

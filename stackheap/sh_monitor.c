@@ -30,10 +30,11 @@ static void print_help(void)
 static void report_cmd(const HChar* file)
 {
    HChar* written;
-   if (file != NULL && VG_(strchr)(file, '%') != NULL) {
-      /* The option's %p/%q expansion exits on a malformed pattern: a
-         monitor command must never end the program. */
-      VG_(gdb_printf)("stackheap: the file name may not contain '%%': %s\n", file);
+   if (file != NULL && (VG_(strchr)(file, '%') != NULL || file[0] == '~')) {
+      /* The option's %p/%q expansion exits on a malformed pattern (and
+         on a leading '~'): a monitor command must never end the program. */
+      VG_(gdb_printf)("stackheap: the file name may not contain '%%' or begin with '~': %s\n",
+                      file);
       return;
    }
    written = SH_(dump_report_to)("monitor", file);

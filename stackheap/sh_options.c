@@ -2,6 +2,7 @@
 /*--- stackheap: command-line options.               sh_options.c ---*/
 /*--------------------------------------------------------------------*/
 
+#include "pub_tool_libcproc.h"
 #include "pub_tool_options.h"
 #include "pub_tool_replacemalloc.h"
 #include "pub_tool_seqmatch.h"
@@ -47,45 +48,121 @@ Bool SH_(is_alloc_fn_name)(const HChar* fnname)
    return False;
 }
 
-/* A non-negative size with an optional k/m/g suffix (powers of 1024). */
-static Bool parse_size(const HChar* arg, const HChar* val, ULong* out)
+#define SH_MAX_LONG 0x7fffffffffffffffLL
+
+/* Leading digits of val into *out; *end is the first other character.
+   Returns 0 when val does not start with a digit, -1 on overflow (the
+   core's VG_(strtoll10) wraps silently), 1 otherwise. */
+static Int digits_to_ulong(const HChar* val, const HChar** end, ULong* out)
 {
-   HChar* end;
-   ULong mult = 1;
-   Long num;
-   if (val[0] < '0' || val[0] > '9') {
-      VG_(fmsg_bad_option)(arg, "Invalid size '%s' (a number, optionally with k, m or g)\n", val);
-      return False;
+   ULong n = 0;
+   const HChar* p = val;
+   Bool overflow = False;
+   *end = val;
+   *out = 0;
+   if (*p < '0' || *p > '9') return 0;
+   for (; *p >= '0' && *p <= '9'; p++) {
+      ULong d = *p - '0';
+      if (n > (~0ULL - d) / 10) overflow = True;
+      n = n * 10 + d;
    }
-   num = VG_(strtoll10)(val, &end);
-   if (*end == 'k' || *end == 'K') { mult = 1024; end++; }
-   else if (*end == 'm' || *end == 'M') { mult = 1024 * 1024; end++; }
-   else if (*end == 'g' || *end == 'G') { mult = 1024 * 1024 * 1024; end++; }
-   if (*end != '\0' || num < 0) {
-      VG_(fmsg_bad_option)(arg, "Invalid size '%s' (a number, optionally with k, m or g)\n", val);
-      return False;
+   *end = p;
+   *out = n;
+   return overflow ? -1 : 1;
+}
+
+/* A non-negative size with an optional k/m/g suffix (powers of 1024),
+   at most 2^63 - 1 bytes. */
+static void parse_size(const HChar* arg, const HChar* val, ULong* out)
+{
+   const HChar* end;
+   ULong num, mult = 1;
+   Int got = digits_to_ulong(val, &end, &num);
+   if (got != 0) {
+      if (*end == 'k' || *end == 'K') { mult = 1024; end++; }
+      else if (*end == 'm' || *end == 'M') { mult = 1024 * 1024; end++; }
+      else if (*end == 'g' || *end == 'G') { mult = 1024 * 1024 * 1024; end++; }
    }
-   *out = (ULong)num * mult;
-   return True;
+   if (got == 0 || *end != '\0')
+      VG_(fmsg_bad_option)(arg, "Invalid size '%s' (a number, optionally with k, m or g)\n", val);
+   if (got < 0 || num > (ULong)SH_MAX_LONG / mult)
+      VG_(fmsg_bad_option)(arg, "the size '%s' is too large (at most %lld bytes)\n",
+                           val, SH_MAX_LONG);
+   *out = num * mult;
+}
+
+/* An integer in [lo, hi]; an overflowing one is out of range too. */
+static Long parse_count(const HChar* arg, const HChar* val, Long lo, Long hi)
+{
+   const HChar* end;
+   ULong n;
+   Int got;
+   tl_assert(lo >= 0 && lo <= hi);
+   got = val[0] == '-' ? digits_to_ulong(val + 1, &end, &n)
+                       : digits_to_ulong(val, &end, &n);
+   if (got == 0 || *end != '\0')
+      VG_(fmsg_bad_option)(arg, "Invalid integer value '%s'\n", val);
+   if (got < 0 || val[0] == '-' || n < (ULong)lo || n > (ULong)hi)
+      VG_(fmsg_bad_option)(arg, "the value must be between %lld and %lld\n", lo, hi);
+   return (Long)n;
+}
+
+/* Check a --json-out-file name as the core will expand it at exit (the
+   same rules as VG_(expand_file_name)), so that a bad one stops the run
+   before the program starts rather than losing the report after it. */
+static void check_file_name(const HChar* arg, const HChar* f)
+{
+   const HChar* p;
+   if (f[0] == '\0')
+      VG_(fmsg_bad_option)(arg, "the file name is empty (use 'none' to write no file)\n");
+   if (f[0] == '~')
+      VG_(fmsg_bad_option)(arg, "the file name begins with '~', which the shell did not "
+                           "expand (use $HOME)\n");
+   for (p = f; *p; p++) {
+      if (*p != '%') continue;
+      p++;
+      if (*p == '%' || *p == 'p' || *p == 'n') continue;
+      if (*p == 'q') {
+         const HChar* close;
+         Int len;
+         if (p[1] != '{')
+            VG_(fmsg_bad_option)(arg, "expected '{' after '%%q'\n");
+         close = VG_(strchr)(p + 2, '}');
+         if (close == NULL)
+            VG_(fmsg_bad_option)(arg, "missing '}' in the %%q specifier\n");
+         len = close - (p + 2);
+         {
+            HChar name[len + 1];
+            VG_(memcpy)(name, p + 2, len);
+            name[len] = '\0';
+            if (len == 0 || VG_(getenv)(name) == NULL)
+               VG_(fmsg_bad_option)(arg, "environment variable '%s' is not set\n", name);
+         }
+         p = close;
+         continue;
+      }
+      VG_(fmsg_bad_option)(arg, "expected 'p', 'n', 'q{VAR}' or '%%' after '%%'\n");
+   }
 }
 
 Bool SH_(process_cmd_line_option)(const HChar* arg)
 {
    const HChar* str;
    Int ix;
-   Long lim = 0;
 
-   if VG_BINT_CLO(arg, "--depth", SH_(clo_depth), 1, 64) {}
-   else if VG_BINT_CLO(arg, "--top", SH_(clo_top), 0, 1000000) {}
+   if VG_STR_CLO(arg, "--depth", str)
+      SH_(clo_depth) = (Int)parse_count(arg, str, 1, 64);
+   else if VG_STR_CLO(arg, "--top", str)
+      SH_(clo_top) = (Int)parse_count(arg, str, 0, 1000000);
    else if VG_STRINDEX_CLO(arg, "--sort-by", sort_names, ix)
       SH_(clo_sort_by) = (ShSortBy)ix;
    else if VG_STR_CLO(arg, "--json-out-file", SH_(clo_json_out_file)) {
-      if (SH_(clo_json_out_file)[0] == '\0')
-         VG_(fmsg_bad_option)(arg, "the file name is empty (use 'none' to write no file)\n");
+      if (VG_(strcmp)(SH_(clo_json_out_file), "none") != 0)
+         check_file_name(arg, SH_(clo_json_out_file));
    }
    else if VG_STR_CLO(arg, "--xtree-out-file", SH_(clo_xtree_out_file)) {
-      if (SH_(clo_xtree_out_file)[0] == '\0')
-         VG_(fmsg_bad_option)(arg, "the file name is empty (use 'none' to write no file)\n");
+      if (VG_(strcmp)(SH_(clo_xtree_out_file), "none") != 0)
+         check_file_name(arg, SH_(clo_xtree_out_file));
    }
    else if VG_STR_CLO(arg, "--alloc-fn", str) {
       if (str[0] == '\0')
@@ -95,29 +172,35 @@ Bool SH_(process_cmd_line_option)(const HChar* arg)
                               SH_MAX_ALLOC_FNS);
       alloc_fns[n_alloc_fns++] = str;
    }
-   else if VG_STR_CLO(arg, "--max-stack-block", str) {
-      if (!parse_size(arg, str, &SH_(clo_max_stack_block))) return False;
-   }
-   else if VG_STR_CLO(arg, "--stack-budget", str) {
-      if (!parse_size(arg, str, &SH_(clo_stack_budget))) return False;
-   }
+   else if VG_STR_CLO(arg, "--max-stack-block", str)
+      parse_size(arg, str, &SH_(clo_max_stack_block));
+   else if VG_STR_CLO(arg, "--stack-budget", str)
+      parse_size(arg, str, &SH_(clo_stack_budget));
    else if VG_BOOL_CLO(arg, "--collect-atstart", SH_(clo_collect_atstart)) {}
    else if VG_DBL_CLO(arg, "--max-escape-rate", SH_(clo_max_escape_rate)) {
-      if (SH_(clo_max_escape_rate) < 0.0 || SH_(clo_max_escape_rate) > 1.0)
+      /* (also refuses a NaN) */
+      if (!(SH_(clo_max_escape_rate) >= 0.0 && SH_(clo_max_escape_rate) <= 1.0))
          VG_(fmsg_bad_option)(arg, "the rate must be between 0 and 1\n");
    }
-   else if VG_INT_CLO(arg, "--max-alloc-rate", lim) {
-      if (lim < 0) VG_(fmsg_bad_option)(arg, "must not be negative\n");
-      SH_(clo_max_alloc_rate) = lim;
-   }
-   else if VG_INT_CLO(arg, "--max-eligible-blocks", lim) {
-      if (lim < 0) VG_(fmsg_bad_option)(arg, "must not be negative\n");
-      SH_(clo_max_eligible_blocks) = lim;
-   }
+   else if VG_STR_CLO(arg, "--max-alloc-rate", str)
+      SH_(clo_max_alloc_rate) = parse_count(arg, str, 0, SH_MAX_LONG);
+   else if VG_STR_CLO(arg, "--max-eligible-blocks", str)
+      SH_(clo_max_eligible_blocks) = parse_count(arg, str, 0, SH_MAX_LONG);
    else
       return VG_(replacement_malloc_process_cmd_line_option)(arg);
 
    return True;
+}
+
+/* After every option is read.  A site's stack is an ExeContext of up to
+   --depth frames, and the core refuses ExeContexts longer than
+   --num-callers: raise it (it only lengthens the core's own traces), so
+   that --num-callers plays no part in what the tool reports. */
+void SH_(options_post_init)(void)
+{
+   if (VG_(clo_backtrace_size) < SH_(clo_depth))
+      VG_(clo_backtrace_size) = SH_(clo_depth);
+   tl_assert(SH_(clo_depth) >= 1 && SH_(clo_depth) <= VG_(clo_backtrace_size));
 }
 
 void SH_(print_usage)(void)

@@ -9,6 +9,7 @@
 #include "pub_tool_options.h"
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
+#include "sh_vgapi.h"
 
 const HChar* const SH_(class_name)[SH_N_CLASSES] = {
    "global", "thread", "heap", "never_freed", "outlived", "too_large", "frame", "caller"
@@ -127,11 +128,13 @@ void SH_(build_report)(Report* r, const HChar* label)
    for (i = 0; i < n; i++) {
       Site* s = SH_(site_at)(i);
       if (s->blocks == 0) continue;
+      tl_assert(k < n && s->n_ips >= 1);
       r->sites[k++] = s;
       r->eligible_blocks += SH_(site_eligible_blocks)(s);
       r->eligible_bytes += SH_(site_eligible_bytes)(s);
    }
    r->n_sites = k;
+   tl_assert(r->eligible_blocks <= SH_(total_blocks));
    /* Suggestions need ids only for output; rank by a neutral order first
       so that calls-saved sorting can see them. */
    VG_(ssort)(r->sites, k, sizeof(Site*), cmp_sites);
@@ -202,7 +205,7 @@ Bool SH_(check_thresholds)(const Report* r)
                 r->eligible_blocks, SH_(clo_max_eligible_blocks));
       crossed = True;
    }
-   if (crossed && VG_(clo_error_exitcode) == 0)
+   if (crossed && SH_VG_ERROR_EXITCODE() == 0)
       VG_(umsg)("stackheap: (use --error-exitcode=<N> to make crossed thresholds fail the run)\n");
    return crossed;
 }

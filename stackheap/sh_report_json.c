@@ -13,6 +13,9 @@
    `never_freed`),
    sites[].phase, phases, label (dumps), sites[].stack_eligible_bytes (bytes
    of its frame + caller blocks: the HTML page's icicle), options."xtree-out-file",
+   sites[].pool (blocks of a memory pool: "created_at", the frame that
+   created the pool, and "mixed", true when they also came from pools
+   created elsewhere or from no pool; null for other sites),
    sites[].home_pins (what put a home above the allocating function: a store
    into it or the free). */
 
@@ -22,59 +25,135 @@
 #include "pub_tool_options.h"
 #include "sh_global.h"
 
-static VgFile* out;
+/* The file is written through our own buffer, not a VgFile: VG_(fclose)
+   drops write errors, and a report that did not reach the disk (a full
+   disk, /dev/full) must be said so. */
+static Int   out_fd = -1;
+static Int   out_err = 0;          /* first write error (an errno), 0 if none */
+static HChar out_buf[16384];
+static Int   out_len = 0;
 
+static void flush_out(void)
+{
+   Int done = 0;
+   while (done < out_len && out_err == 0) {
+      Int n = VG_(write)(out_fd, out_buf + done, out_len - done);
+      if (n < 0) out_err = -n;
+      else if (n == 0) out_err = 5;   /* EIO: no progress */
+      else done += n;
+   }
+   out_len = 0;
+}
+
+static void out_char(HChar c, void* opaque)
+{
+   if (out_len == sizeof out_buf) flush_out();
+   out_buf[out_len++] = c;
+}
+
+static void jprintf(const HChar* format, ...) PRINTF_CHECK(1, 2);
+static void jprintf(const HChar* format, ...)
+{
+   va_list vargs;
+   va_start(vargs, format);
+   VG_(vcbprintf)(out_char, NULL, format, vargs);
+   va_end(vargs);
+}
+
+static const HChar* errno_text(Int e)
+{
+   switch (e) {
+   case 2:   return "no such file or directory";
+   case 5:   return "input/output error";
+   case 13:  return "permission denied";
+   case 17:  return "file exists";
+   case 20:  return "a component of the path is not a directory";
+   case 21:  return "is a directory";
+   case 27:  return "file too large";
+   case 28:  return "no space left on device";
+   case 30:  return "read-only file system";
+   case 36:  return "file name too long";
+   case 122: return "disk quota exceeded";
+   default:  return "write error";
+   }
+}
+
+/* Length of the well-formed UTF-8 sequence at p (1..4), 0 if it is not
+   one (stray continuation, overlong form, surrogate, above U+10FFFF,
+   truncated). */
+static Int utf8_len(const UChar* p)
+{
+   UInt c = p[0], n, i, cp, min;
+   if (c < 0x80) return 1;
+   if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; min = 0x80; }
+   else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; min = 0x800; }
+   else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; min = 0x10000; }
+   else return 0;
+   for (i = 1; i < n; i++) {
+      if ((p[i] & 0xC0) != 0x80) return 0;   /* also stops at the NUL */
+      cp = (cp << 6) | (p[i] & 0x3F);
+   }
+   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+   return n;
+}
+
+/* A JSON string.  Names come from the program (argv, its path, symbol
+   and file names) and need not be UTF-8: a byte that does not start a
+   well-formed sequence is written as U+FFFD, so the file always parses. */
 static void put_str(const HChar* s)
 {
-   const UChar* p;
-   VG_(fprintf)(out, "\"");
-   for (p = (const UChar*)s; *p; p++) {
+   const UChar* p = (const UChar*)s;
+   jprintf("\"");
+   while (*p) {
+      Int n;
       switch (*p) {
-      case '"':  VG_(fprintf)(out, "\\\""); break;
-      case '\\': VG_(fprintf)(out, "\\\\"); break;
-      case '\n': VG_(fprintf)(out, "\\n"); break;
-      case '\t': VG_(fprintf)(out, "\\t"); break;
-      case '\r': VG_(fprintf)(out, "\\r"); break;
-      default:
-         if (*p < 0x20) VG_(fprintf)(out, "\\u%04x", *p);
-         else VG_(fprintf)(out, "%c", *p);
+      case '"':  jprintf("\\\""); p++; continue;
+      case '\\': jprintf("\\\\"); p++; continue;
+      case '\n': jprintf("\\n"); p++; continue;
+      case '\t': jprintf("\\t"); p++; continue;
+      case '\r': jprintf("\\r"); p++; continue;
+      default: break;
       }
+      if (*p < 0x20) { jprintf("\\u%04x", *p); p++; continue; }
+      n = utf8_len(p);
+      if (n == 0) { jprintf("\\ufffd"); p++; continue; }
+      while (n-- > 0) out_char(*p++, NULL);
    }
-   VG_(fprintf)(out, "\"");
+   jprintf("\"");
 }
 
 /* A ratio in [0,1] with six decimals, from integers. */
 static void put_ratio(ULong num, ULong den)
 {
    ULong m = den ? (num * 1000000ULL + den / 2) / den : 0;
-   VG_(fprintf)(out, "%llu.%06llu", m / 1000000ULL, m % 1000000ULL);
+   jprintf("%llu.%06llu", m / 1000000ULL, m % 1000000ULL);
 }
 
 static void put_classes(const ULong* c)
 {
    Int i;
    const Int* order = SH_(class_report_order);
-   VG_(fprintf)(out, "{");
+   jprintf("{");
    for (i = 0; i < SH_N_CLASSES; i++)
-      VG_(fprintf)(out, "%s\"%s\": %llu", i ? ", " : "", SH_(class_name)[order[i]],
+      jprintf("%s\"%s\": %llu", i ? ", " : "", SH_(class_name)[order[i]],
                    c[order[i]]);
-   VG_(fprintf)(out, "}");
+   jprintf("}");
 }
 
 static void put_frame(const ShFrameDesc* d)
 {
-   VG_(fprintf)(out, "{\"fn\": ");
+   jprintf("{\"fn\": ");
    put_str(d->fn);
    if (d->file) {
-      VG_(fprintf)(out, ", \"file\": ");
+      jprintf(", \"file\": ");
       put_str(d->file);
-      VG_(fprintf)(out, ", \"line\": %u", d->line);
+      jprintf(", \"line\": %u", d->line);
    }
    if (d->obj) {
-      VG_(fprintf)(out, ", \"obj\": ");
+      jprintf(", \"obj\": ");
       put_str(d->obj);
    }
-   VG_(fprintf)(out, "}");
+   jprintf("}");
 }
 
 static void put_code_loc(Addr ip)
@@ -88,33 +167,33 @@ static void put_code_loc(Addr ip)
 static void put_options(void)
 {
    UInt i;
-   VG_(fprintf)(out, "{\"depth\": %d, \"top\": %d, \"sort-by\": \"%s\", ",
+   jprintf("{\"depth\": %d, \"top\": %d, \"sort-by\": \"%s\", ",
                 SH_(clo_depth), SH_(clo_top), SH_(sort_by_name)(SH_(clo_sort_by)));
-   VG_(fprintf)(out, "\"alloc-fn\": [");
+   jprintf("\"alloc-fn\": [");
    for (i = 0; i < SH_(n_alloc_fns)(); i++) {
-      if (i) VG_(fprintf)(out, ", ");
+      if (i) jprintf(", ");
       put_str(SH_(alloc_fn)(i));
    }
-   VG_(fprintf)(out, "], \"json-out-file\": ");
+   jprintf("], \"json-out-file\": ");
    put_str(SH_(clo_json_out_file));
-   VG_(fprintf)(out, ", \"xtree-out-file\": ");
+   jprintf(", \"xtree-out-file\": ");
    put_str(SH_(clo_xtree_out_file));
-   VG_(fprintf)(out, ", \"max-stack-block\": %llu, \"stack-budget\": %llu, "
+   jprintf(", \"max-stack-block\": %llu, \"stack-budget\": %llu, "
                 "\"collect-atstart\": %s, ",
                 SH_(clo_max_stack_block), SH_(clo_stack_budget),
                 SH_(clo_collect_atstart) ? "true" : "false");
-   VG_(fprintf)(out, "\"max-escape-rate\": ");
+   jprintf("\"max-escape-rate\": ");
    if (SH_(clo_max_escape_rate) >= 0.0)
       put_ratio((ULong)(SH_(clo_max_escape_rate) * 1000000.0 + 0.5), 1000000ULL);
    else
-      VG_(fprintf)(out, "null");
-   VG_(fprintf)(out, ", \"max-alloc-rate\": ");
-   if (SH_(clo_max_alloc_rate) >= 0) VG_(fprintf)(out, "%lld", SH_(clo_max_alloc_rate));
-   else VG_(fprintf)(out, "null");
-   VG_(fprintf)(out, ", \"max-eligible-blocks\": ");
-   if (SH_(clo_max_eligible_blocks) >= 0) VG_(fprintf)(out, "%lld", SH_(clo_max_eligible_blocks));
-   else VG_(fprintf)(out, "null");
-   VG_(fprintf)(out, "}");
+      jprintf("null");
+   jprintf(", \"max-alloc-rate\": ");
+   if (SH_(clo_max_alloc_rate) >= 0) jprintf("%lld", SH_(clo_max_alloc_rate));
+   else jprintf("null");
+   jprintf(", \"max-eligible-blocks\": ");
+   if (SH_(clo_max_eligible_blocks) >= 0) jprintf("%lld", SH_(clo_max_eligible_blocks));
+   else jprintf("null");
+   jprintf("}");
 }
 
 static void put_command(void)
@@ -144,12 +223,10 @@ static void put_homes(const Site* s)
    HChar** names = VG_(malloc)("sh.json.homes", (n + 1) * sizeof(HChar*));
    ULong* blocks = VG_(malloc)("sh.json.homes", (n + 1) * sizeof(ULong));
    Bool* done = VG_(calloc)("sh.json.homes", n + 1, sizeof(Bool));
-   HChar buf[256];
    Bool first = True;
    for (i = 0; i < n; i++) {
       const Home* h = VG_(indexXA)(s->homes, i);
-      SH_(fn_name)(h->fn, buf, sizeof buf);
-      names[i] = VG_(strdup)("sh.json.homes", buf);
+      names[i] = SH_(fn_name_dup)(h->fn);
    }
    for (i = 0; i < n; i++) {
       const Home* h = VG_(indexXA)(s->homes, i);
@@ -162,7 +239,7 @@ static void put_homes(const Site* s)
          }
       }
    }
-   VG_(fprintf)(out, "[");
+   jprintf("[");
    /* Most blocks first; ties: shallower first (stable over runs). */
    for (;;) {
       Word best = -1;
@@ -177,13 +254,13 @@ static void put_homes(const Site* s)
       }
       if (best < 0) break;
       done[best] = True;
-      VG_(fprintf)(out, "%s{\"depth\": %d, \"fn\": ", first ? "" : ", ",
+      jprintf("%s{\"depth\": %d, \"fn\": ", first ? "" : ", ",
                    ((const Home*)VG_(indexXA)(s->homes, best))->depth);
       put_str(names[best]);
-      VG_(fprintf)(out, ", \"blocks\": %llu}", blocks[best]);
+      jprintf(", \"blocks\": %llu}", blocks[best]);
       first = False;
    }
-   VG_(fprintf)(out, "]");
+   jprintf("]");
    for (i = 0; i < n; i++) VG_(free)(names[i]);
    VG_(free)(names); VG_(free)(blocks); VG_(free)(done);
 }
@@ -196,83 +273,91 @@ static void put_home_pins(const Site* s)
    Word i;
    HChar buf[256];
    Bool first = True;
-   VG_(fprintf)(out, "[");
+   jprintf("[");
    for (i = 0; i < VG_(sizeXA)(s->homes); i++) {
       const Home* h = VG_(indexXA)(s->homes, i);
       if (h->depth == 0 || h->pin == SH_PIN_NONE) continue;
       SH_(fn_name)(h->fn, buf, sizeof buf);
-      VG_(fprintf)(out, "%s{\"depth\": %d, \"fn\": ", first ? "" : ", ", h->depth);
+      jprintf("%s{\"depth\": %d, \"fn\": ", first ? "" : ", ", h->depth);
       put_str(buf);
-      VG_(fprintf)(out, ", \"by\": \"%s\", \"at\": ", h->pin == SH_PIN_STORE ? "store" : "free");
+      jprintf(", \"by\": \"%s\", \"at\": ", h->pin == SH_PIN_STORE ? "store" : "free");
       put_code_loc(h->pin_ip);
-      VG_(fprintf)(out, "}");
+      jprintf("}");
       first = False;
    }
-   VG_(fprintf)(out, "]");
+   jprintf("]");
 }
 
 static void put_site(const Site* s)
 {
    XArray* frames = SH_(describe_site_stack)(s);
    Word i;
-   VG_(fprintf)(out, "    {\"id\": %u, \"stack\": [", s->id);
+   jprintf("    {\"id\": %u, \"stack\": [", s->id);
    for (i = 0; i < VG_(sizeXA)(frames); i++) {
-      if (i) VG_(fprintf)(out, ", ");
+      if (i) jprintf(", ");
       put_frame(VG_(indexXA)(frames, i));
    }
    SH_(free_frame_descs)(frames);
-   VG_(fprintf)(out, "],\n     \"blocks\": %llu, \"bytes\": %llu, \"min_size\": %llu, "
+   jprintf("],\n     \"blocks\": %llu, \"bytes\": %llu, \"min_size\": %llu, "
                 "\"max_size\": %llu, \"stack_eligible_bytes\": %llu,\n     \"classes\": ",
                 s->blocks, s->bytes, s->min_size, s->max_size, SH_(site_eligible_bytes)(s));
    put_classes(s->classes);
-   VG_(fprintf)(out, ",\n     \"homes\": ");
+   jprintf(",\n     \"homes\": ");
    put_homes(s);
-   VG_(fprintf)(out, ",\n     \"home_pins\": ");
+   jprintf(",\n     \"home_pins\": ");
    put_home_pins(s);
-   VG_(fprintf)(out, ",\n     \"first_escape\": ");
+   jprintf(",\n     \"first_escape\": ");
    if (s->first_escape.valid) {
-      VG_(fprintf)(out, "{\"class\": \"%s\", \"at\": ", SH_(class_name)[s->first_escape.cls]);
+      jprintf("{\"class\": \"%s\", \"at\": ", SH_(class_name)[s->first_escape.cls]);
       put_code_loc(s->first_escape.store_ip);
-      VG_(fprintf)(out, ", \"target\": ");
+      jprintf(", \"target\": ");
       put_str(s->first_escape.target);
-      VG_(fprintf)(out, "}");
+      jprintf("}");
    } else {
-      VG_(fprintf)(out, "null");
+      jprintf("null");
    }
-   VG_(fprintf)(out, ",\n     \"free_sites\": [");
+   jprintf(",\n     \"free_sites\": [");
    {
       XArray* fs = SH_(site_free_sites)(s);
       for (i = 0; i < VG_(sizeXA)(fs); i++) {
          const FreeSite* f = VG_(indexXA)(fs, i);
-         if (i) VG_(fprintf)(out, ", ");
-         VG_(fprintf)(out, "{\"fn\": ");
+         if (i) jprintf(", ");
+         jprintf("{\"fn\": ");
          put_str(f->d.fn);
          if (f->d.file) {
-            VG_(fprintf)(out, ", \"file\": ");
+            jprintf(", \"file\": ");
             put_str(f->d.file);
-            VG_(fprintf)(out, ", \"line\": %u", f->d.line);
+            jprintf(", \"line\": %u", f->d.line);
          }
-         VG_(fprintf)(out, ", \"blocks\": %llu}", f->blocks);
+         jprintf(", \"blocks\": %llu}", f->blocks);
       }
       SH_(free_free_sites)(fs);
    }
-   VG_(fprintf)(out, "]");
-   VG_(fprintf)(out, ",\n     \"avg_lifetime_instrs\": %llu, \"max_live\": %llu, "
+   jprintf("]");
+   jprintf(",\n     \"avg_lifetime_instrs\": %llu, \"max_live\": %llu, "
                 "\"live_blocks\": %llu, \"reallocs\": %llu, \"severity\": \"%s\", \"phase\": ",
                 s->freed ? s->lifetime_sum / s->freed : 0ULL, s->max_live,
                 s->live + s->unfreed_at_exit, s->reallocs,
                 SH_(severity_name)[SH_(severity_of)(s)]);
    if (s->phase >= 0) put_str(SH_(phase_at)(s->phase)->name);
-   else VG_(fprintf)(out, "null");
-   VG_(fprintf)(out, "}");
+   else jprintf("null");
+   jprintf(", \"pool\": ");
+   if (s->pool_ip != 0) {
+      jprintf("{\"created_at\": ");
+      put_code_loc(s->pool_ip);
+      jprintf(", \"mixed\": %s}", s->pool_mixed ? "true" : "false");
+   } else {
+      jprintf("null");
+   }
+   jprintf("}");
 }
 
 static void put_suggestion(const Suggestion* g)
 {
    Word i;
-   VG_(fprintf)(out, "    {\"kind\": \"%s\", \"location\": ", SH_(sug_kind_name)[g->kind]);
+   jprintf("    {\"kind\": \"%s\", \"location\": ", SH_(sug_kind_name)[g->kind]);
    put_frame(&g->loc);
-   VG_(fprintf)(out, ", \"sites\": [");
+   jprintf(", \"sites\": [");
    {
       /* ascending ids (--sort-by=calls-saved renumbers after grouping) */
       UInt last = 0, k, n = VG_(sizeXA)(g->sites);
@@ -282,13 +367,13 @@ static void put_suggestion(const Suggestion* g)
             UInt id = (*(Site**)VG_(indexXA)(g->sites, i))->id;
             if (id > last && id < next) next = id;
          }
-         VG_(fprintf)(out, "%s%u", k ? ", " : "", next);
+         jprintf("%s%u", k ? ", " : "", next);
          last = next;
       }
    }
-   VG_(fprintf)(out, "], \"site\": %u,\n     \"text\": ", g->site->id);
+   jprintf("], \"site\": %u,\n     \"text\": ", g->site->id);
    put_str(g->text);
-   VG_(fprintf)(out, ",\n     \"saved_calls\": %llu, \"saved_bytes\": %llu, "
+   jprintf(",\n     \"saved_calls\": %llu, \"saved_bytes\": %llu, "
                 "\"stack_cost\": %llu, \"difficulty\": \"%s\"}",
                 g->saved_calls, g->saved_bytes, g->stack_cost, g->difficulty);
 }
@@ -297,67 +382,78 @@ Bool SH_(write_json_report)(const Report* r, const HChar* path)
 {
    UInt i;
    ULong blocks = SH_(total_blocks);
-   out = VG_(fopen)(path, VKI_O_CREAT | VKI_O_TRUNC | VKI_O_WRONLY,
-                    VKI_S_IRUSR | VKI_S_IWUSR | VKI_S_IRGRP | VKI_S_IROTH);
-   if (out == NULL) {
+   SysRes sr = VG_(open)(path, VKI_O_CREAT | VKI_O_TRUNC | VKI_O_WRONLY,
+                         VKI_S_IRUSR | VKI_S_IWUSR | VKI_S_IRGRP | VKI_S_IROTH);
+   if (sr_isError(sr)) {
       VG_(umsg)("stackheap: error: cannot write the JSON report to '%s' "
-                "(--json-out-file); the text report above is complete\n", path);
+                "(--json-out-file): %s%s\n", path, errno_text(sr_Err(sr)),
+                VG_(clo_verbosity) > 0 ? "; the text report above is complete" : "");
       return False;
    }
-   VG_(fprintf)(out, "{\"format\": \"stackheap-2\", \"version\": \"%s\",\n \"command\": ",
+   tl_assert(out_fd < 0 && out_len == 0);
+   out_fd = sr_Res(sr);
+   out_err = 0;
+   jprintf("{\"format\": \"stackheap-2\", \"version\": \"%s\",\n \"command\": ",
                 SH_VERSION);
    put_command();
-   VG_(fprintf)(out, ",\n \"pid\": %d,\n \"options\": ", VG_(getpid)());
+   jprintf(",\n \"pid\": %d,\n \"options\": ", VG_(getpid)());
    put_options();
    if (r->label) {
-      VG_(fprintf)(out, ",\n \"label\": ");
+      jprintf(",\n \"label\": ");
       put_str(r->label);
    }
-   VG_(fprintf)(out, ",\n \"totals\": {\"instructions\": %llu, \"blocks\": %llu, \"bytes\": %llu,\n"
+   jprintf(",\n \"totals\": {\"instructions\": %llu, \"blocks\": %llu, \"bytes\": %llu,\n"
                 "  \"stack_eligible_blocks\": %llu, \"stack_eligible_bytes\": %llu, "
                 "\"escape_rate\": ",
                 SH_(instrs), blocks, SH_(total_bytes), r->eligible_blocks, r->eligible_bytes);
    put_ratio(blocks - r->eligible_blocks, blocks);
-   VG_(fprintf)(out, ",\n  \"classes\": ");
+   jprintf(",\n  \"classes\": ");
    put_classes(SH_(total_classes));
-   VG_(fprintf)(out, ",\n  \"frames\": %llu, \"max_stack_depth\": %d, \"max_stack_bytes\": %llu, "
+   jprintf(",\n  \"frames\": %llu, \"max_stack_depth\": %d, \"max_stack_bytes\": %llu, "
                 "\"peak_live_bytes\": %llu, \"bad_frees\": %llu, "
                 "\"off_stack_blocks\": %llu},\n",
                 r->frames_pushed, r->max_stack_depth, r->max_stack_bytes,
                 SH_(peak_live_bytes), SH_(n_bad_frees), SH_(n_off_stack_blocks));
-   VG_(fprintf)(out, " \"threads\": [");
+   jprintf(" \"threads\": [");
    {
       ThreadId t;
       Bool first = True;
       for (t = 1; t <= SH_(max_tid)(); t++) {
          ThreadState* ts = SH_(thread_if_any)(t);
          if (ts == NULL) continue;
-         VG_(fprintf)(out, "%s{\"tid\": %u, \"frames\": %llu, \"max_stack_depth\": %d, "
+         jprintf("%s{\"tid\": %u, \"frames\": %llu, \"max_stack_depth\": %d, "
                       "\"max_stack_bytes\": %llu}", first ? "" : ", ", t,
                       ts->frames_pushed, ts->max_depth, ts->max_stack_bytes);
          first = False;
       }
    }
-   VG_(fprintf)(out, "],\n");
-   VG_(fprintf)(out, " \"phases\": [");
+   jprintf("],\n");
+   jprintf(" \"phases\": [");
    for (i = 0; i < SH_(n_phases)(); i++) {
       Phase* p = SH_(phase_at)(i);
-      VG_(fprintf)(out, "%s{\"name\": ", i ? ", " : "");
+      jprintf("%s{\"name\": ", i ? ", " : "");
       put_str(p->name);
-      VG_(fprintf)(out, ", \"blocks\": %llu, \"bytes\": %llu}", p->blocks, p->bytes);
+      jprintf(", \"blocks\": %llu, \"bytes\": %llu}", p->blocks, p->bytes);
    }
-   VG_(fprintf)(out, "],\n \"sites\": [\n");
+   jprintf("],\n \"sites\": [\n");
    for (i = 0; i < r->n_sites; i++) {
       put_site(r->sites[i]);
-      VG_(fprintf)(out, i + 1 < r->n_sites ? ",\n" : "\n");
+      jprintf(i + 1 < r->n_sites ? ",\n" : "\n");
    }
-   VG_(fprintf)(out, " ],\n \"suggestions\": [\n");
+   jprintf(" ],\n \"suggestions\": [\n");
    for (i = 0; i < VG_(sizeXA)(r->suggestions); i++) {
       put_suggestion(VG_(indexXA)(r->suggestions, i));
-      VG_(fprintf)(out, i + 1 < VG_(sizeXA)(r->suggestions) ? ",\n" : "\n");
+      jprintf(i + 1 < VG_(sizeXA)(r->suggestions) ? ",\n" : "\n");
    }
-   VG_(fprintf)(out, " ]\n}\n");
-   VG_(fclose)(out);
-   out = NULL;
+   jprintf(" ]\n}\n");
+   flush_out();
+   VG_(close)(out_fd);
+   out_fd = -1;
+   if (out_err != 0) {
+      VG_(umsg)("stackheap: error: the JSON report '%s' (--json-out-file) could not be "
+                "written completely: %s%s\n", path, errno_text(out_err),
+                VG_(clo_verbosity) > 0 ? "; the text report above is complete" : "");
+      return False;
+   }
    return True;
 }

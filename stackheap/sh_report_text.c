@@ -90,7 +90,6 @@ static void print_verdict(const Site* s)
    ShClass worst = SH_CLASS_FRAME;
    ULong worst_n = 0;
    Int c;
-   HChar fn[256];
    for (i = 0; i < VG_(sizeXA)(s->homes); i++) {
       const Home* h = VG_(indexXA)(s->homes, i);
       if (best < 0 || h->blocks > ((const Home*)VG_(indexXA)(s->homes, best))->blocks)
@@ -98,10 +97,11 @@ static void print_verdict(const Site* s)
    }
    if (best >= 0) {
       const Home* h = VG_(indexXA)(s->homes, best);
-      SH_(fn_name)(h->fn, fn, sizeof fn);
+      HChar* fn = SH_(fn_name_dup)(h->fn);
       VG_(umsg)("   %'llu of %'llu blocks could have lived in %s%s (depth %d)%s\n",
                 elig, s->blocks, fn, VG_(strchr)(fn, '(') ? "" : "()", h->depth,
                 VG_(sizeXA)(s->homes) > 1 ? ", among other homes" : "");
+      VG_(free)(fn);
    }
    for (c = 0; c < SH_CLASS_FRAME; c++)
       if (s->classes[c] > worst_n) { worst_n = s->classes[c]; worst = c; }
@@ -109,9 +109,9 @@ static void print_verdict(const Site* s)
       VG_(umsg)("   %'llu of %'llu blocks could not live on the stack: %s\n",
                 worst_n, s->blocks, reason_text(worst));
    if (s->first_escape.valid) {
-      HChar loc[512];
-      SH_(code_loc)(s->first_escape.store_ip, loc, sizeof loc);
+      HChar* loc = SH_(code_loc_dup)(s->first_escape.store_ip);
       VG_(umsg)("   first escape (%s): stored at %s\n", SH_(class_name)[s->first_escape.cls], loc);
+      VG_(free)(loc);
       VG_(umsg)("     into %s\n", s->first_escape.target);
    }
 }
@@ -128,6 +128,11 @@ static void print_site(const Site* s)
              s->freed ? s->lifetime_sum / s->freed : 0ULL);
    if (s->reallocs)
       VG_(umsg)("   %'llu realloc%s\n", s->reallocs, plural(s->reallocs));
+   if (s->pool_ip != 0) {
+      HChar* pool = SH_(pool_site_name_dup)(s);
+      VG_(umsg)("   from %s%s\n", pool, s->pool_mixed ? " (and others)" : "");
+      VG_(free)(pool);
+   }
    if (s->live + s->unfreed_at_exit > 0)
       VG_(umsg)("   %'llu never freed\n", s->live + s->unfreed_at_exit);
    print_verdict(s);
@@ -149,9 +154,9 @@ static void print_site(const Site* s)
    }
    VG_(umsg)("   allocated at:\n");
    for (i = 0; i < VG_(sizeXA)(frames); i++) {
-      HChar loc[512];
-      SH_(format_frame)(VG_(indexXA)(frames, i), loc, sizeof loc);
+      HChar* loc = SH_(format_frame_dup)(VG_(indexXA)(frames, i));
       VG_(umsg)("     %s\n", loc);
+      VG_(free)(loc);
    }
    SH_(free_frame_descs)(frames);
    VG_(umsg)("\n");

@@ -24,6 +24,7 @@ typedef struct _IpNode {
    UWord  key;          /* the IP */
    Bool   trim;         /* an allocator frame: removed from the top */
    Bool   below_main;   /* libc start-up code: the stack ends before it */
+   Bool   own;          /* in the tool's preload (e.g. its pthread_create wrapper) */
 } IpNode;
 
 static VgHashTable* site_table;
@@ -40,12 +41,19 @@ void SH_(sites_init)(void)
 UInt  SH_(n_sites)(void) { return VG_(sizeXA)(all_sites); }
 Site* SH_(site_at)(UInt i) { return *(Site**)VG_(indexXA)(all_sites, i); }
 
+static Bool in_own_preload(Addr ip)
+{
+   const HChar* name;
+   return VG_(get_objname)(VG_(current_DiEpoch)(), ip, &name)
+          && VG_(strstr)(name, "vgpreload_stackheap") != NULL;
+}
+
 /* Our preload (the malloc replacements) and --alloc-fn functions. */
 static Bool decide_trim(Addr ip)
 {
    DiEpoch ep = VG_(current_DiEpoch)();
    const HChar* name;
-   if (VG_(get_objname)(ep, ip, &name) && VG_(strstr)(name, "vgpreload_stackheap") != NULL)
+   if (in_own_preload(ip))
       return True;
    if (SH_(n_alloc_fns)() > 0 && VG_(get_fnname)(ep, ip, &name))
       return SH_(is_alloc_fn_name)(name);
@@ -75,6 +83,7 @@ static IpNode* ip_info(Addr ip)
       n->key = ip;
       n->trim = decide_trim(ip);
       n->below_main = is_start_up_code(ip);
+      n->own = in_own_preload(ip);
       VG_(HT_add_node)(ip_table, n);
    }
    return n;
@@ -104,6 +113,14 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
    }
    *depth0_sp = n > 0 ? sps[skip] : 0;
    *depth0_ip = n > 0 ? ips[skip] : 0;
+   /* The tool's own wrappers below the allocator (pthread_create's) are
+      not the program's frames. */
+   {
+      UInt k, m = skip + 1;
+      for (k = skip + 1; k < n; k++)
+         if (!ip_info(ips[k])->own) ips[m++] = ips[k];
+      n = skip < n ? m : n;
+   }
    keep = n - skip;
    if (keep > (UInt)SH_(clo_depth)) keep = SH_(clo_depth);
    /* Frames below main are start-up code, the same for every site. */
@@ -113,6 +130,7 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
          if (ip_info(ips[skip + k])->below_main) { keep = k; break; }
    }
    if (keep == 0) { ips[0] = 0; keep = 1; skip = 0; }
+   tl_assert(keep >= 1 && keep <= (UInt)SH_(clo_depth) && skip + keep <= SH_MAX_UNWIND);
    ec = VG_(make_ExeContext_from_StackTrace)(ips + skip, keep);
 
    node = VG_(HT_lookup)(site_table, (UWord)ec);
@@ -180,3 +198,34 @@ void SH_(set_phase)(HChar* name)
 
 UInt SH_(n_phases)(void) { return phases ? VG_(sizeXA)(phases) : 0; }
 Phase* SH_(phase_at)(UInt i) { return VG_(indexXA)(phases, i); }
+
+/* Every block allocated is live or retired with one class; totals are
+   the sums over the sites. */
+Bool SH_(sites_sane)(void)
+{
+   UInt i;
+   Int c;
+   ULong blocks = 0, live = 0, classes[SH_N_CLASSES];
+   VG_(memset)(classes, 0, sizeof classes);
+   for (i = 0; i < SH_(n_sites)(); i++) {
+      const Site* s = SH_(site_at)(i);
+      ULong retired = 0;
+      for (c = 0; c < SH_N_CLASSES; c++) {
+         retired += s->classes[c];
+         classes[c] += s->classes[c];
+      }
+      SH_SANE(retired + s->live == s->blocks,
+              "site %u: %llu retired + %llu live != %llu blocks\n", i, retired, s->live,
+              s->blocks);
+      SH_SANE(s->live <= s->max_live && s->freed <= s->blocks, "site %u live counts\n", i);
+      SH_SANE(s->n_ips >= 1 && s->ec != NULL, "site %u stack\n", i);
+      blocks += s->blocks;
+      live += s->live;
+   }
+   SH_SANE(blocks == SH_(total_blocks), "sites hold %llu blocks, the total is %llu\n",
+           blocks, SH_(total_blocks));
+   for (c = 0; c < SH_N_CLASSES; c++)
+      SH_SANE(classes[c] == SH_(total_classes)[c], "class %s: sites %llu, total %llu\n",
+              SH_(class_name)[c], classes[c], SH_(total_classes)[c]);
+   return True;
+}

@@ -2,6 +2,7 @@
 /*--- stackheap: per-thread state and its lifecycle. sh_threads.c  ---*/
 /*--------------------------------------------------------------------*/
 
+#include "pub_tool_libcproc.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
@@ -26,6 +27,7 @@ ThreadState* SH_(cur_ts) = NULL;
 void SH_(thread_runs)(ThreadId tid)
 {
    SH_(cur_ts) = SH_(thread)(tid);
+   tl_assert(SH_(cur_ts)->tid == tid);
    SH_(refresh_top_filter)(SH_(cur_ts));
 }
 
@@ -35,11 +37,27 @@ ThreadState* SH_(thread_if_any)(ThreadId tid)
    return threads[tid];
 }
 
+/* Whether the core still has thread t.  Our own 'live' flag is not
+   enough: a fork child loses every other thread without an exit event,
+   and the core asserts when asked about an empty slot. */
+Bool SH_(thread_alive)(ThreadId t)
+{
+   ThreadId it;
+   Addr lo, hi;
+   ThreadState* ts = SH_(thread_if_any)(t);
+   if (t == 0 || (ts != NULL && !ts->live)) return False;
+   it = t - 1;
+   return VG_(thread_stack_next)(&it, &lo, &hi) && it == t;
+}
+
 /* The stack's extent as the core knows it; refined at the first insn. */
 static void set_stack_bounds(ThreadState* ts)
 {
-   Addr  max  = VG_(thread_get_stack_max)(ts->tid);
-   SizeT size = VG_(thread_get_stack_size)(ts->tid);
+   Addr  max;
+   SizeT size;
+   if (!SH_(thread_alive)(ts->tid)) return;
+   max  = VG_(thread_get_stack_max)(ts->tid);
+   size = VG_(thread_get_stack_size)(ts->tid);
    if (max != 0) {
       ts->stack_top   = max;
       ts->stack_limit = (size != 0 && size < max) ? max - size : 0;
@@ -104,4 +122,78 @@ void SH_(thread_exited)(ThreadId tid)
    ts->depth = 0;
    ts->n_nonnormal = 0;
    ts->root_idx = -1;
+   ts->on_altstack = False;
+   ts->handoff_value = 0;
+   if (SH_(cur_ts) == ts) SH_(cur_ts) = NULL;
+}
+
+/* In a fork child only the forking thread goes on; the core empties the
+   other slots without telling the tool. */
+static void fork_child(ThreadId me)
+{
+   ThreadId t;
+   for (t = 1; t <= max_tid_seen; t++)
+      if (t != me) SH_(thread_exited)(t);
+   SH_(thread_runs)(me);
+}
+
+void SH_(threads_watch_fork)(void)
+{
+   VG_(atfork)(NULL, NULL, fork_child);
+}
+
+/* One shadow stack: what frame_owning's binary search, surviving_ancestor
+   and the lazy popping rely on. */
+static Bool stack_sane(const ThreadState* ts)
+{
+   Int j, nonnormal = 0;
+   Addr last_normal = ~(Addr)0;
+   SH_SANE(ts->depth >= 0 && ts->depth <= ts->capacity, "thread %u depth %d\n",
+           ts->tid, ts->depth);
+   SH_SANE(ts->root_idx >= -1 && ts->root_idx < ts->depth, "thread %u root %d of %d\n",
+           ts->tid, ts->root_idx, ts->depth);
+   for (j = 0; j < ts->depth; j++) {
+      const Frame* f = &ts->frames[j];
+      SH_SANE(f->seg <= SH_SEG_OTHER, "thread %u frame %d seg %d\n", ts->tid, j, f->seg);
+      SH_SANE(j == 0 || f->serial > ts->frames[j - 1].serial,
+              "thread %u frame %d serial out of order\n", ts->tid, j);
+      SH_SANE(f->serial < ts->next_serial, "thread %u frame %d serial\n", ts->tid, j);
+      if (f->seg != SH_SEG_NORMAL) { nonnormal++; continue; }
+      /* Frames on the thread's own stack: ordered by stack pointer (each
+         pushed below the ones still active) and inside the stack. */
+      SH_SANE(f->entry_sp < last_normal, "thread %u frame %d SP not below its caller's\n",
+              ts->tid, j);
+      SH_SANE(f->entry_sp <= ts->stack_top && f->entry_sp >= ts->stack_limit,
+              "thread %u frame %d SP %#lx outside its stack [%#lx, %#lx]\n",
+              ts->tid, j, f->entry_sp, ts->stack_limit, ts->stack_top);
+      last_normal = f->entry_sp;
+   }
+   SH_SANE(nonnormal == ts->n_nonnormal, "thread %u counts %d frames off its stack, has %d\n",
+           ts->tid, ts->n_nonnormal, nonnormal);
+   SH_SANE(!ts->on_altstack || ts->alt_lo <= ts->alt_hi, "thread %u alternate stack\n",
+           ts->tid);
+   return True;
+}
+
+Bool SH_(threads_sane)(Bool full)
+{
+   ThreadId t;
+   const ThreadState* ts = SH_(cur_ts);
+   if (ts != NULL) {
+      SH_SANE(ts->live && ts->tid > 0 && ts->tid <= max_tid_seen
+              && threads[ts->tid] == ts, "the running thread's state\n");
+      SH_SANE(ts->depth >= 0 && ts->depth <= ts->capacity, "running thread depth\n");
+   }
+   if (!full) return True;
+   for (t = 1; t <= max_tid_seen; t++) {
+      ts = threads[t];
+      if (ts == NULL) continue;
+      SH_SANE(ts->tid == t, "thread table slot %u holds thread %u\n", t, ts->tid);
+      if (!ts->live) {
+         SH_SANE(ts->depth == 0 && ts->root_idx == -1, "exited thread %u has frames\n", t);
+         continue;
+      }
+      if (!stack_sane(ts)) return False;
+   }
+   return True;
 }

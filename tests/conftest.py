@@ -15,6 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PROGS = ROOT / "tests" / "progs"
 VALGRIND = os.environ.get("SH_VALGRIND", str(ROOT / "scripts" / "vg-in-place"))
+# valgrind.h for the test programs' client requests: that Valgrind's own.
+VG_INCLUDE = os.environ.get("SH_VG_INCLUDEDIR", "/usr/include/valgrind")
 BUILD = Path(os.environ.get("SH_TEST_BUILD", str(ROOT / "tests" / ".build")))
 
 _PID_PREFIX = re.compile(r"^==\d+== ?", re.M)
@@ -79,7 +81,7 @@ def compile_prog(name, opt="-O0", extra=(), out_name=None):
     if not exe.exists() or exe.stat().st_mtime < newest:
         cc = "g++" if cxx else "gcc"
         cmd = [cc, "-g", opt, "-fno-omit-frame-pointer", "-o", str(exe), str(src),
-               "-I", str(ROOT / "stackheap"), "-I", "/usr/include/valgrind",
+               "-I", str(ROOT / "stackheap"), "-I", VG_INCLUDE,
                "-pthread", *extra]
         subprocess.run(cmd, check=True)
     return exe
@@ -103,6 +105,11 @@ def run_tool(argv, tool_args=(), tmp_path=None, json_name="out.json", env=None,
                 elif cwd is not None and not os.path.isabs(json_path):
                     json_path = os.path.join(cwd, json_path)
     args += list(tool_args)
+    # SH_SANITY=1: every run also checks the tool's shadow state (its
+    # sanity hooks) at every system call and thread switch.
+    if os.environ.get("SH_SANITY") and not any(a.startswith("--sanity-level")
+                                               for a in tool_args):
+        args.append("--sanity-level=3")
     args += [str(a) for a in argv]
     e = dict(os.environ)
     e.pop("VALGRIND_OPTS", None)

@@ -153,6 +153,7 @@ def test_bad_arguments_are_answered_not_fatal(waiting):
     assert "collect needs on or off" in w.monitor("collect")
     assert "does not match any of 'on off'" in w.monitor("collect", "maybe")
     assert "may not contain '%'" in w.monitor("report", "x.%p.json")
+    assert "begin with '~'" in w.monitor("report", "~/r.json")
     # an unwritable file: the error is shown and the program goes on
     out = w.monitor("report", "/no/such/dir/r.json")
     assert "cannot write the JSON report to '/no/such/dir/r.json'" in out
