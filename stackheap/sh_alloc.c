@@ -250,11 +250,13 @@ static void note_sole_escape(ThreadId tid, Site* s, Block* b)
       s->sole_escape_home_fn = ts->frames[home].fn;
    }
    if (s->sole_escape_ip != b->escape_ip) return;
-   if (s->sole_escape_blocks == 0) s->sole_escape_dest_ip = b->escape_dest_ip;
+   if (s->sole_escape_blocks == 0 && b->escape_dest_site != NULL)
+      s->sole_escape_dest_ip = b->escape_dest_site->ips[0];
    s->sole_escape_blocks++;
    if (b->escape_dest != 0) {
+      /* a live block of the holder's site at its address: the holder */
       Block* d = SH_(block_containing)(b->escape_dest);
-      if (d != NULL && d->uid == b->escape_dest_uid) s->sole_escape_held++;
+      if (d != NULL && d->site == b->escape_dest_site) s->sole_escape_held++;
    }
    if (b->max_size > s->sole_escape_max_size) s->sole_escape_max_size = b->max_size;
 }
@@ -570,9 +572,8 @@ void SH_(builtin_vec_delete_aligned)(ThreadId tid, void* p, SizeT align)
 static void note_resize(Block* b, SizeT new_n)
 {
    Site* s = b->site;
-   if (!b->counted || s == NULL) { b->size = new_n; return; }
+   if (!b->counted || s == NULL) { SH_(block_set_size)(b, new_n); return; }
    s->reallocs++;
-   b->n_reallocs++;
    note_live_bytes((Long)new_n - (Long)b->size);
    if (new_n > b->max_size) {
       s->bytes += new_n - b->max_size;
@@ -585,7 +586,7 @@ static void note_resize(Block* b, SizeT new_n)
    if (new_n != s->const_size) s->varied_sizes = True;
    /* min_size covers every size a block had, shrinking included */
    if (new_n < s->min_size) s->min_size = new_n;
-   b->size = new_n;
+   SH_(block_set_size)(b, new_n);
 }
 
 void* SH_(realloc)(ThreadId tid, void* p, SizeT n)

@@ -61,9 +61,8 @@ static void escape(Block* b, ShClass cls, Addr ip, Addr dest, Block* d, ThreadId
       b->escape_ip = ip;
       b->escape_ip_cls = cls;
       /* the holder's allocation line tells a structure's own links apart */
-      b->escape_dest_ip = (d != NULL && d->site != NULL) ? d->site->ips[0] : 0;
+      b->escape_dest_site = d != NULL ? d->site : NULL;
       b->escape_dest = d != NULL ? d->start : 0;
-      b->escape_dest_uid = d != NULL ? d->uid : 0;
    } else if (b->escape_ip != ip) b->escape_ip_multi = True;
    if (e <= b->escape) return;
    b->escape = e;

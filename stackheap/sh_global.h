@@ -279,33 +279,41 @@ Bool  SH_(is_alloc_frame_ip)(Addr ip);
 /*--- Heap blocks (sh_blocks.c, sh_alloc.c)                ---*/
 /*------------------------------------------------------------*/
 
+/* Fields ordered so that the record has no holes: every live block has
+   one (4 million live blocks are 512 MB at 128 bytes each; issue 9 added
+   escape_dest_site, escape_dest and home_store_ip). */
 typedef struct _Block {
-   Addr   start;          /* first byte: the key of the block sets */
-   ULong  uid;            /* unique per allocation: validates lookup-cache entries */
+   /* start and size place the block in the table: while it is inserted,
+      change size only with SH_(block_set_size), and start only between
+      SH_(blocks_detach) and SH_(blocks_insert). */
+   Addr   start;          /* first byte */
+   struct _Block* next;   /* next block starting in the same granule (sh_blocks.c) */
    SizeT  size;           /* current requested size */
    SizeT  max_size;       /* largest size it reached (realloc) */
    Site*  site;
    ULong  alloc_time;     /* SH_(instrs) */
+   ULong  alloc_serial;   /* serial of the allocating frame */
    ThreadId tid;          /* allocating thread */
    Int    alloc_idx;      /* shadow index of the allocating frame; -1: untracked */
-   ULong  alloc_serial;   /* its serial */
    Int    home_idx;       /* innermost frame enclosing every store so far (<= alloc_idx) */
-   UInt   n_reallocs;
-   UChar  escape;         /* ShEscape */
-   Bool   custom;         /* VALGRIND_MALLOCLIKE_BLOCK or a mempool's */
-   Addr   pool;           /* mempool handle, 0 when none */
-   Bool   counted;        /* allocated while collecting */
    UInt   growth;         /* growth steps of this logical buffer so far */
    SizeT  chain_first;    /* size when its growth chain started */
+   Addr   pool;           /* mempool handle, 0 when none */
    /* The single code location whose stores moved it out, if only one did
       (for remove_escape); multi marks "more than one". */
    Addr   escape_ip;
+   /* issue 9: for a heap escape at escape_ip, the holder's site and start
+      (a structure's own links; is the holder still live at our free?), and
+      the stack store that last moved home_idx out (what pinned the home) */
+   struct _Site* escape_dest_site;
+   Addr   escape_dest;
+   Addr   home_store_ip;
    Bool   escape_ip_multi;
    UChar  escape_ip_cls;
-   Addr   escape_dest_ip;   /* heap escape at escape_ip: the holder's allocating ip */
-   Addr   escape_dest;      /* ... its start and uid (is it still live at our free?) */
-   ULong  escape_dest_uid;
-   Addr   home_store_ip;    /* the stack store that last moved home_idx out */
+   UChar  escape;         /* ShEscape */
+   Bool   custom;         /* VALGRIND_MALLOCLIKE_BLOCK or a mempool's */
+   Bool   counted;        /* allocated while collecting */
+   Bool   indexed;        /* in the live-block table (sh_blocks.c) */
 } Block;
 
 void   SH_(blocks_init)(void);
@@ -314,13 +322,16 @@ Bool   SH_(blocks_insert)(Block* b);      /* False: overlaps a tracked block */
 void   SH_(blocks_remove)(Block* b);      /* and frees it */
 void   SH_(blocks_detach)(Block* b);      /* remove, keep the memory (to move it) */
 void   SH_(block_discard)(Block* b);      /* free one never inserted */
+/* Change a block's size (in place), keeping the table in step. */
+void   SH_(block_set_size)(Block* b, SizeT n);
 Block* SH_(block_exact)(Addr a, Bool custom);    /* custom: MALLOCLIKE ones */
 Block* SH_(pool_block_exact)(Addr a);            /* blocks of memory pools */
 /* MALLOCLIKE blocks lying wholly inside [lo, hi), appended to out (of Block*). */
 void   SH_(custom_blocks_within)(Addr lo, Addr hi, XArray* out);
 Block* SH_(block_containing)(Addr a);
 ULong  SH_(n_live_blocks)(void);
-void   SH_(blocks_for_each)(void (*fn)(Block*));
+void   SH_(blocks_for_each)(void (*fn)(Block*));   /* in address order */
+ULong  SH_(blocks_table_bytes)(void);   /* the table's own memory (--stats) */
 /* Bounds of every block ever live: a cheap filter for candidate pointers.
    Read by generated code. */
 extern Addr SH_(heap_lo);

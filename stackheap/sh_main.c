@@ -210,6 +210,8 @@ static void sh_fini(Int exitcode)
                 r.frames_pushed, SH_(n_store_checks), SH_(n_store_hits));
       VG_(dmsg)("stackheap: %'llu live blocks at exit, %'u sites\n",
                 SH_(n_live_blocks)(), SH_(n_sites)());
+      VG_(dmsg)("stackheap: block records %lu bytes each, block table %'llu bytes\n",
+                sizeof(Block), SH_(blocks_table_bytes)());
       VG_(dmsg)("stackheap: innermost-frame filter %s\n",
                 SH_(single_threaded) ? "on (single-threaded)" : "off (threads)");
       VG_(dmsg)("stackheap: %'llu cheap and %'llu full sanity checks passed\n",

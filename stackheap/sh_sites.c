@@ -104,9 +104,24 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
    SiteNode* node;
    Site* s;
 
-   n = VG_(get_StackTrace)(tid, ips, SH_MAX_UNWIND, sps, NULL, 0);
-   while (skip < n && SH_(is_alloc_frame_ip)(ips[skip]))
-      skip++;
+   /* Unwinding costs per frame (deep recursions allocate a lot), so
+      first unwind only a few frames more than --depth keeps.  The result
+      is the same as unwinding SH_MAX_UNWIND frames at once: the unwinder
+      produces frames outermost-last, so the first ones do not depend on
+      how many are asked for, and the deeper unwind below is taken whenever
+      the frames kept might reach past what the short one returned. */
+   {
+      UInt first = SH_(clo_depth) + 4 < SH_MAX_UNWIND ? SH_(clo_depth) + 4 : SH_MAX_UNWIND;
+      n = VG_(get_StackTrace)(tid, ips, first, sps, NULL, 0);
+      while (skip < n && SH_(is_alloc_frame_ip)(ips[skip]))
+         skip++;
+      if (n == first && first < SH_MAX_UNWIND && skip + SH_(clo_depth) >= n) {
+         n = VG_(get_StackTrace)(tid, ips, SH_MAX_UNWIND, sps, NULL, 0);
+         skip = 0;
+         while (skip < n && SH_(is_alloc_frame_ip)(ips[skip]))
+            skip++;
+      }
+   }
    if (skip == n) {
       /* Everything was an allocator frame: keep the outermost one. */
       skip = n > 0 ? n - 1 : 0;

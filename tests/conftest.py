@@ -117,7 +117,33 @@ def run_tool(argv, tool_args=(), tmp_path=None, json_name="out.json", env=None,
         e.update(env)
     proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout,
                           env=e, input=stdin, cwd=cwd)
-    return Run(proc, json_path)
+    run = Run(proc, json_path)
+    if os.environ.get("SH_RECORD_DIR"):
+        _record(run, args, tmp_path)
+    return run
+
+
+# bench/same-reports: with SH_RECORD_DIR set, every run's reports are saved
+# there (pid and temp paths normalised) so that two builds can be compared.
+_record_seq = {}
+
+
+def _record(run, args, tmp_path):
+    test = os.environ.get("PYTEST_CURRENT_TEST", "unknown").split(" ")[0]
+    n = _record_seq[test] = _record_seq.get(test, 0) + 1
+    name = re.sub(r"[^\w.-]", "_", test) + ".%d.txt" % n
+    raw = ""
+    if run.json_path is not None and Path(run.json_path).exists():
+        raw = Path(run.json_path).read_text()
+    text = "\n".join(["argv: " + " ".join(args), "exit: %d" % run.returncode,
+                      "--- json", raw, "--- stdout", run.stdout, "--- log", run.text])
+    if tmp_path is not None:
+        text = text.replace(str(tmp_path), "<tmp>")
+    text = re.sub(r"/tmp/pytest-of-[^/]+/pytest-\d+/", "<pytest>/", text)
+    text = re.sub(r'"pid": \d+', '"pid": 0', text)
+    text = re.sub(r"(stackheap\.out|vg|pid)[.=](\d+)", r"\1.<pid>", text)
+    with open(os.path.join(os.environ["SH_RECORD_DIR"], name), "w") as f:
+        f.write(text)
 
 
 @pytest.fixture
