@@ -155,48 +155,60 @@ static Block* record_block(ThreadId tid, Addr p, SizeT n, Bool custom, Addr pool
    return b;
 }
 
-/* An eligible block freed: count it in its home, with the most
+/* The free being handled (its innermost non-allocator frame's code
+   address) while retire_block() gives a verdict at once; 0 otherwise (a
+   verdict that waited on holders): the home pin by free needs it. */
+static Addr cur_free_ip = 0;
+static const Block* cur_free_block = NULL;   /* the block that free is of */
+
+/* An eligible block judged: count it in its home, with the most
    simultaneous activations of the home's function seen (for the stack
    cost of a suggestion).  Counting scans the shadow stack, so it is done
-   only when the stack is deeper than the most activations already seen:
-   a shallower stack cannot hold more. */
-static void note_home(ThreadState* ts, Site* s, Block* b, Int home, Addr free_ip)
+   only when the stack is deeper than the most activations already seen
+   (a shallower stack cannot hold more), and only while the home frame is
+   still active (a verdict that waited on holders may come later). */
+static void note_home(Site* s, Block* b, const ShHome* home)
 {
-   Addr fn;
+   ThreadState* ts = SH_(thread)(b->tid);
    Home* h;
-   tl_assert(home >= 0 && home < ts->depth && home <= b->alloc_idx);
-   fn = ts->frames[home].fn;
-   h = SH_(site_home)(s, b->alloc_idx - home, fn);
+   tl_assert(home->idx >= 0 && home->idx <= b->alloc_idx);
+   h = SH_(site_home)(s, b->alloc_idx - home->idx, home->fn);
    h->blocks++;
    /* What put the home out here: a store into this frame (home_idx is
       where stores left it), else the free after the frames in between
-      returned. */
-   if (h->pin == SH_PIN_NONE && home < b->alloc_idx) {
-      if (home == b->home_idx && b->home_store_ip != 0) {
+      returned (known when the verdict is given at the free itself). */
+   if (h->pin == SH_PIN_NONE && home->idx < b->alloc_idx) {
+      if (home->idx == b->home_idx && b->home_store_ip != 0) {
          h->pin = SH_PIN_STORE;
          h->pin_ip = b->home_store_ip;
-      } else if (free_ip != 0) {
+      } else if (cur_free_ip != 0 && b == cur_free_block) {
          h->pin = SH_PIN_FREE;
-         h->pin_ip = free_ip;
+         h->pin_ip = cur_free_ip;
       }
    }
-   if ((UInt)ts->depth > h->max_activations) {
+   if ((UInt)ts->depth > h->max_activations && home->idx < ts->depth
+       && ts->frames[home->idx].serial == home->serial) {
       UInt k = 0;
       Int j;
       for (j = 0; j < ts->depth; j++)
-         if (ts->frames[j].fn == fn) k++;
+         if (ts->frames[j].fn == home->fn) k++;
       if (k > h->max_activations) h->max_activations = k;
    }
 }
 
+Bool SH_(too_large)(const Block* b)
+{
+   return b->max_size > SH_(clo_max_stack_block);
+}
+
 /* Where the block could have lived, judged by frames alone (escapes
-   aside): frame, caller, too_large or outlived; *home_out is the home's
-   shadow index when there is one. */
-static ShClass stack_verdict(ThreadId tid, Block* b, /*OUT*/Int* home_out)
+   aside): frame, caller, too_large or outlived; *home_out is the home
+   when there is one. */
+static ShClass stack_verdict(ThreadId tid, Block* b, /*OUT*/ShHome* home_out)
 {
    ThreadState* ts;
    Int home;
-   *home_out = -1;
+   home_out->idx = -1;
    if (b->alloc_idx < 0 || tid != b->tid) return SH_CLASS_OUTLIVED;
    ts = SH_(thread)(tid);
    home = SH_(surviving_ancestor)(ts, b->home_idx, b->alloc_serial);
@@ -204,61 +216,95 @@ static ShClass stack_verdict(ThreadId tid, Block* b, /*OUT*/Int* home_out)
       return SH_CLASS_OUTLIVED;
    /* A home is an ancestor of (or is) the allocating frame. */
    tl_assert(home <= b->home_idx && b->home_idx <= b->alloc_idx);
-   *home_out = home;
-   if (b->max_size > SH_(clo_max_stack_block)) return SH_CLASS_TOO_LARGE;
+   home_out->idx = home;
+   home_out->serial = ts->frames[home].serial;
+   home_out->fn = ts->frames[home].fn;
+   if (SH_(too_large)(b)) return SH_CLASS_TOO_LARGE;
    return (home == b->alloc_idx && ts->frames[home].serial == b->alloc_serial)
           ? SH_CLASS_FRAME : SH_CLASS_CALLER;
 }
 
-/* The verdict for a block leaving the live set (freed, or at exit), in
-   the priority order of the format document. */
+/* The verdict for a block still live when the program ends (or at a
+   dump), in the priority order of the format document. */
 ShClass SH_(class_if_never_freed)(const Block* b)
 {
    switch (b->escape) {
    case SH_ESC_GLOBAL: return SH_CLASS_GLOBAL;
    case SH_ESC_THREAD: return SH_CLASS_THREAD;
    case SH_ESC_HEAP:   return SH_CLASS_HEAP;
-   default:            return SH_CLASS_NEVER_FREED;
+   default:
+      return SH_(held_by_non_stack)(b) ? SH_CLASS_HEAP : SH_CLASS_NEVER_FREED;
    }
 }
 
-static ShClass classify(ThreadId tid, Block* b, Bool at_exit, /*OUT*/Int* home_out)
+/* A freed block's own verdict: its escapes and frames, holders aside. */
+static void own_verdict(ThreadId tid, Block* b, /*OUT*/ShOwn* own)
 {
-   *home_out = -1;
-   if (at_exit) return SH_(class_if_never_freed)(b);
-   if (b->escape == SH_ESC_GLOBAL) return SH_CLASS_GLOBAL;
-   if (b->escape == SH_ESC_THREAD || tid != b->tid) return SH_CLASS_THREAD;
-   if (b->escape == SH_ESC_HEAP)   return SH_CLASS_HEAP;
-   return stack_verdict(tid, b, home_out);
+   ShHome home;
+   own->stack_cls = stack_verdict(tid, b, &home);
+   own->home = home;
+   if (b->escape == SH_ESC_GLOBAL) own->cls = SH_CLASS_GLOBAL;
+   else if (b->escape == SH_ESC_THREAD || tid != b->tid) own->cls = SH_CLASS_THREAD;
+   else if (b->escape == SH_ESC_HEAP) own->cls = SH_CLASS_HEAP;
+   else own->cls = own->stack_cls;
 }
 
 /* A block that escaped through stores at a single code location, and
-   would otherwise have been eligible (for remove_escape). */
-static void note_sole_escape(ThreadId tid, Site* s, Block* b)
+   would otherwise have been eligible (for remove_escape).  ip/multi/cls:
+   the block's escaping store locations, holders included. */
+static void note_sole_escape(Site* s, Block* b, const ShOwn* own,
+                             Addr ip, Bool multi, UChar ip_cls,
+                             const Site* dest_site, Bool held)
 {
-   Int home;
-   ShClass v;
-   if (b->escape == SH_ESC_NONE || b->escape_ip == 0 || b->escape_ip_multi)
-      return;
-   v = stack_verdict(tid, b, &home);
-   if (v != SH_CLASS_FRAME && v != SH_CLASS_CALLER) return;
+   if (ip == 0 || multi) return;
+   if (own->stack_cls != SH_CLASS_FRAME && own->stack_cls != SH_CLASS_CALLER) return;
    if (s->sole_escape_ip == 0) {
-      ThreadState* ts = SH_(thread)(tid);
-      s->sole_escape_ip = b->escape_ip;
-      s->sole_escape_cls = b->escape_ip_cls;
-      s->sole_escape_depth = b->alloc_idx - home;
-      s->sole_escape_home_fn = ts->frames[home].fn;
+      s->sole_escape_ip = ip;
+      s->sole_escape_cls = ip_cls;
+      s->sole_escape_depth = b->alloc_idx - own->home.idx;
+      s->sole_escape_home_fn = own->home.fn;
    }
-   if (s->sole_escape_ip != b->escape_ip) return;
-   if (s->sole_escape_blocks == 0 && b->escape_dest_site != NULL)
-      s->sole_escape_dest_ip = b->escape_dest_site->ips[0];
+   if (s->sole_escape_ip != ip) return;
+   if (s->sole_escape_blocks == 0 && dest_site != NULL)
+      s->sole_escape_dest_ip = dest_site->ips[0];
    s->sole_escape_blocks++;
-   if (b->escape_dest != 0) {
-      /* a live block of the holder's site at its address: the holder */
-      Block* d = SH_(block_containing)(b->escape_dest);
-      if (d != NULL && d->site == b->escape_dest_site) s->sole_escape_held++;
-   }
+   if (held) s->sole_escape_held++;
    if (b->max_size > s->sole_escape_max_size) s->sole_escape_max_size = b->max_size;
+}
+
+void SH_(block_verdict)(Block* b, const ShOwn* own, ShClass cls,
+                        const ShHome* home, const ShVia* via)
+{
+   Site* s = b->site;
+   Addr ip = b->escape_ip;
+   Bool multi = b->escape_ip_multi;
+   UChar ip_cls = b->escape_ip_cls;
+   s->classes[cls]++;
+   s->cls_bytes[cls] += b->max_size;
+   SH_(total_classes)[cls]++;
+   if (cls == SH_CLASS_GLOBAL || cls == SH_CLASS_THREAD || cls == SH_CLASS_HEAP)
+      s->escaped_freed++;
+   if (via != NULL) {
+      /* Heap through a holder: the stores into holders escaped it too. */
+      if (ip == 0) { ip = via->ip; ip_cls = SH_CLASS_HEAP; multi = via->ip_multi; }
+      else if (via->ip_multi || via->ip != ip) multi = True;
+      SH_(note_heap_first_escape)(s, via->ip, via->holder_site, &via->why);
+   }
+   if (cls != SH_CLASS_FRAME && cls != SH_CLASS_CALLER) {
+      /* Its holder outlived it (a structure holding it for its life) when
+         the verdict waited on the holder (the block was freed first), or,
+         for a holder known at the store, when a block of the holder's site
+         was still live at this free (an approximation: the holder's
+         address is not kept). */
+      const Site* dest_site = via != NULL ? via->holder_site : b->escape_dest_site;
+      Bool held = via != NULL ? b != cur_free_block
+                              : (dest_site != NULL && dest_site->live > 0);
+      note_sole_escape(s, b, own, ip, multi, ip_cls, dest_site, held);
+   }
+   /* Homes are where eligible blocks could live: a too_large block has a
+      surviving frame but is not eligible, so it is no home's block. */
+   if ((cls == SH_CLASS_FRAME || cls == SH_CLASS_CALLER) && home->idx >= 0)
+      note_home(s, b, home);
 }
 
 /* Same activation freeing and allocating again, without overlap. */
@@ -387,39 +433,59 @@ static void note_free_ip(Site* s, Addr ip)
    }
 }
 
-static void retire_block(ThreadId tid, Block* b, Bool at_exit)
+/* A block leaves the live set.  Freed: the statistics of the free now,
+   the verdict now or, for a block held by blocks not yet judged, later
+   (sh_holders.c).  Returns True when the block was parked for that: the
+   caller detaches it instead of freeing it. */
+static Bool retire_block(ThreadId tid, Block* b, Bool at_exit)
 {
    Site* s = b->site;
-   ShClass cls;
-   Int home;
-   Addr free_ip = 0;
-   if (!b->counted || s == NULL) return;
-   /* Returns pop shadow frames lazily: catch up before reading them. */
-   if (!at_exit) SH_(unwind_to)(SH_(thread)(tid), VG_(get_SP)(tid));
-   cls = classify(tid, b, at_exit, &home);
-   tl_assert(cls >= 0 && cls < SH_N_CLASSES && s->live > 0);
-   s->classes[cls]++;
-   s->cls_bytes[cls] += b->max_size;
-   SH_(total_classes)[cls]++;
+   ShOwn own;
+   if (!b->counted || s == NULL) return False;
+   tl_assert(s->live > 0);
    s->live--;
-   if (at_exit) { s->unfreed_at_exit++; return; }
-
+   if (at_exit) {
+      ShClass cls = SH_(class_if_never_freed)(b);
+      s->classes[cls]++;
+      s->cls_bytes[cls] += b->max_size;
+      SH_(total_classes)[cls]++;
+      s->unfreed_at_exit++;
+      if (cls == SH_CLASS_HEAP && b->escape == SH_ESC_NONE)
+         SH_(holders_note_exit_escape)(b);
+      return False;
+   }
+   /* Returns pop shadow frames lazily: catch up before reading them. */
+   SH_(unwind_to)(SH_(thread)(tid), VG_(get_SP)(tid));
    s->lifetime_sum += SH_(instrs) - b->alloc_time;
    s->freed++;
    {
+      /* where it is freed (free_sites), and whether by its own function */
       Bool by_alloc_frame;
-      free_ip = free_caller(tid, b, &by_alloc_frame);
-      if (free_ip != 0) note_free_ip(s, free_ip);
-      if (cls == SH_CLASS_FRAME && !by_alloc_frame) s->frame_freed_in_callee++;
+      cur_free_ip = free_caller(tid, b, &by_alloc_frame);
+      cur_free_block = b;
+      if (cur_free_ip != 0) note_free_ip(s, cur_free_ip);
+      own_verdict(tid, b, &own);
+      if (own.cls == SH_CLASS_FRAME && !by_alloc_frame) s->frame_freed_in_callee++;
    }
-   if (b->escape != SH_ESC_NONE) s->escaped_freed++;
-   note_sole_escape(tid, s, b);
-   /* Homes are where eligible blocks could live: a too_large block has a
-      surviving frame but is not eligible, so it is no home's block. */
-   if (home >= 0 && (cls == SH_CLASS_FRAME || cls == SH_CLASS_CALLER))
-      note_home(SH_(thread)(tid), s, b, home, free_ip);
    note_reuse(s, b);
    note_copy_growth(s, b);
+   if (b->hn != NULL) {
+      Bool parked = SH_(holders_freed)(b, &own);
+      cur_free_ip = 0;
+      cur_free_block = NULL;
+      return parked;
+   }
+   SH_(block_verdict)(b, &own, own.cls, &own.home, NULL);
+   cur_free_ip = 0;
+   cur_free_block = NULL;
+   return False;
+}
+
+/* The block's memory after retire_block(). */
+static void drop_block(Block* b, Bool parked)
+{
+   if (parked) SH_(blocks_detach)(b);
+   else SH_(blocks_remove)(b);
 }
 
 /*------------------------------------------------------------*/
@@ -516,6 +582,7 @@ static void* new_block(ThreadId tid, SizeT n, SizeT align, Bool zeroed)
 static void free_block(ThreadId tid, void* p, const HChar* what)
 {
    Block* b;
+   Bool parked;
    SizeT size;
    if (p == NULL) return;
    b = SH_(block_exact)((Addr)p, False);
@@ -529,10 +596,10 @@ static void free_block(ThreadId tid, void* p, const HChar* what)
       return;
    }
    tl_assert(b->start == (Addr)p && !b->custom);
-   retire_block(tid, b, False);
+   parked = retire_block(tid, b, False);
    if (b->counted) note_live_bytes(-(Long)b->size);
    size = b->size;
-   SH_(blocks_remove)(b);
+   drop_block(b, parked);
    remember_gone((Addr)p, SH_GONE_FREED);
    release_memory(p, size);
 }
@@ -649,9 +716,9 @@ Block* SH_(custom_alloc)(ThreadId tid, Addr a, SizeT n, Addr pool)
 void SH_(custom_retire)(ThreadId tid, Block* b)
 {
    Addr a = b->start;
-   retire_block(tid, b, False);
+   Bool parked = retire_block(tid, b, False);
    if (b->counted) note_live_bytes(-(Long)b->size);
-   SH_(blocks_remove)(b);
+   drop_block(b, parked);
    remember_gone(a, SH_GONE_FREED);
 }
 
@@ -718,6 +785,7 @@ void SH_(finish_live_blocks)(void)
 {
    tl_assert(!finished);
    finished = True;
+   SH_(holders_at_exit)();
    SH_(blocks_for_each)(retire_at_exit);
 }
 

@@ -9,7 +9,8 @@
      - this thread's stack: the frame owning the slot encloses the block's
        life from now on, so the block's home moves out to it if older;
      - another thread's stack: class thread;
-     - another live heap block: class heap;
+     - another live heap block: the block inherits that holder's fate
+       (sh_holders.c): heap only if the holder cannot live on the stack;
      - anything else (globals, TLS, mmap'd memory): class global.
    Stores are history: a later overwrite does not undo an escape. */
 
@@ -17,22 +18,24 @@
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
 
-static HChar* describe_heap_target(Block* d)
+/* "heap block allocated at f (x.c:3), which was stored in global
+   variable 'g'": the holder and why it could not move. */
+static HChar* describe_heap_target(const Site* holder, const ShWhy* why)
 {
+   HChar reason[768];
    HChar *loc, *out;
-   if (d->site == NULL) return VG_(strdup)("sh.target", "a heap block");
-   loc = SH_(code_loc_dup)(d->site->ips[0]);
-   out = SH_(printf_dup)("heap block allocated at %s", loc);
+   loc = holder != NULL ? SH_(code_loc_dup)(holder->ips[0])
+                        : VG_(strdup)("sh.target", "an unknown site");
+   SH_(describe_why)(why, reason, sizeof reason);
+   out = SH_(printf_dup)("heap block allocated at %s, %s", loc, reason);
    VG_(free)(loc);
    return out;
 }
 
-static HChar* describe_target(ShClass cls, Addr dest, Block* d, ThreadId other)
+static HChar* describe_target(ShClass cls, Addr dest, ThreadId other)
 {
    HChar buf[64];
    switch (cls) {
-   case SH_CLASS_HEAP:
-      return describe_heap_target(d);
    case SH_CLASS_THREAD:
       if (other == 0)
          return VG_(strdup)("sh.target", "handed to a new thread by pthread_create");
@@ -52,32 +55,60 @@ static ShEscape escape_of(ShClass cls)
    }
 }
 
-static void escape(Block* b, ShClass cls, Addr ip, Addr dest, Block* d, ThreadId other)
+static void note_first_escape(Site* s, ShClass cls, Addr ip, HChar* target)
+{
+   s->first_escape.valid = True;
+   s->first_escape.cls = cls;
+   s->first_escape.store_ip = ip;
+   s->first_escape.target = target;
+}
+
+/* A global or thread escape (heap escapes go through SH_(escape_heap)). */
+static void escape(Block* b, ShClass cls, Addr ip, Addr dest, ThreadId other)
 {
    Site* s = b->site;
    ShEscape e = escape_of(cls);
    /* Which store locations escape the block (for remove_escape). */
-   if (b->escape_ip == 0) {
-      b->escape_ip = ip;
-      b->escape_ip_cls = cls;
-      /* the holder's allocation line tells a structure's own links apart */
-      b->escape_dest_site = d != NULL ? d->site : NULL;
-      b->escape_dest = d != NULL ? d->start : 0;
-   } else if (b->escape_ip != ip) b->escape_ip_multi = True;
+   if (b->escape_ip == 0) { b->escape_ip = ip; b->escape_ip_cls = cls; }
+   else if (b->escape_ip != ip) b->escape_ip_multi = True;
    if (e <= b->escape) return;
    b->escape = e;
-   if (!s->first_escape.valid) {
-      s->first_escape.valid = True;
-      s->first_escape.cls = cls;
-      s->first_escape.store_ip = ip;
-      s->first_escape.target = describe_target(cls, dest, d, other);
-   }
+   b->esc_dest = dest;
+   b->esc_other = other;
+   if (b->hn != NULL) SH_(holders_drop)(b);
+   if (!s->first_escape.valid)
+      note_first_escape(s, cls, ip, describe_target(cls, dest, other));
 }
 
 void SH_(escape_block)(Block* b, ShClass cls, Addr ip, Addr dest)
 {
    if (b->counted && b->site != NULL)
-      escape(b, cls, ip, dest, NULL, 0);
+      escape(b, cls, ip, dest, 0);
+}
+
+/* b is heap for certain: stored at ip into a block of holder_site that
+   could not live on the stack, for the reason why. */
+void SH_(escape_heap)(Block* b, Addr ip, const Site* holder_site, const ShWhy* why)
+{
+   Site* s = b->site;
+   if (b->escape_ip == 0) {
+      b->escape_ip = ip;
+      b->escape_ip_cls = SH_CLASS_HEAP;
+      /* the holder's line tells a structure's own links apart (remove_escape) */
+      b->escape_dest_site = holder_site;
+   } else if (b->escape_ip != ip) b->escape_ip_multi = True;
+   if (SH_ESC_HEAP <= b->escape) return;
+   b->escape = SH_ESC_HEAP;
+   if (!s->first_escape.valid)
+      note_first_escape(s, SH_CLASS_HEAP, ip, describe_heap_target(holder_site, why));
+}
+
+/* First escape of a site whose block was judged heap through a holder
+   only once the holder's fate was known. */
+void SH_(note_heap_first_escape)(Site* s, Addr ip, const Site* holder_site, const ShWhy* why)
+{
+   if (!s->first_escape.valid)
+      note_first_escape(s, SH_CLASS_HEAP, ip, describe_heap_target(holder_site, why));
 }
 
 /* Another live thread whose stack (from its SP up to its start) holds a. */
@@ -135,7 +166,7 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
 
    if (SH_(seg_of)(ts, dest) != SH_SEG_OTHER) {
       if (b->tid != tid) {
-         escape(b, SH_CLASS_THREAD, ip, dest, NULL, tid);
+         escape(b, SH_CLASS_THREAD, ip, dest, tid);
          return;
       }
       {
@@ -151,14 +182,14 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
    }
    d = SH_(block_containing)(dest);
    if (d != NULL) {
-      if (d != b) escape(b, SH_CLASS_HEAP, ip, dest, d, 0);
+      if (d != b) SH_(holder_store)(b, d, ip, dest);
       return;
    }
    other = other_stack_owner(tid, dest);
    if (other != 0)
-      escape(b, SH_CLASS_THREAD, ip, dest, NULL, other);
+      escape(b, SH_CLASS_THREAD, ip, dest, other);
    else
-      escape(b, SH_CLASS_GLOBAL, ip, dest, NULL, 0);
+      escape(b, SH_CLASS_GLOBAL, ip, dest, 0);
 }
 
 VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip)

@@ -207,6 +207,7 @@ typedef struct _Site {
    ULong  freed;
    ULong  live, max_live;
    ULong  unfreed_at_exit;  /* blocks still live at exit, whatever their class */
+   ULong  waiting;          /* freed, verdict waiting on holders (sh_holders.c) */
    XArray* homes;           /* of Home */
    FirstEscape first_escape;
    /* remove_escape: blocks that would have been eligible but for stores
@@ -280,8 +281,8 @@ Bool  SH_(is_alloc_frame_ip)(Addr ip);
 /*------------------------------------------------------------*/
 
 /* Fields ordered so that the record has no holes: every live block has
-   one (4 million live blocks are 512 MB at 128 bytes each; issue 9 added
-   escape_dest_site, escape_dest and home_store_ip). */
+   one (4 million live blocks are ~480 MB; issue 9 added escape_dest_site
+   and home_store_ip). */
 typedef struct _Block {
    /* start and size place the block in the table: while it is inserted,
       change size only with SH_(block_set_size), and start only between
@@ -302,11 +303,10 @@ typedef struct _Block {
    /* The single code location whose stores moved it out, if only one did
       (for remove_escape); multi marks "more than one". */
    Addr   escape_ip;
-   /* issue 9: for a heap escape at escape_ip, the holder's site and start
-      (a structure's own links; is the holder still live at our free?), and
-      the stack store that last moved home_idx out (what pinned the home) */
-   struct _Site* escape_dest_site;
-   Addr   escape_dest;
+   /* issue 9: for a heap escape at escape_ip, the holder's site (a
+      structure's own links), and the stack store that last moved home_idx
+      out (what pinned the home) */
+   const struct _Site* escape_dest_site;
    Addr   home_store_ip;
    Bool   escape_ip_multi;
    UChar  escape_ip_cls;
@@ -314,6 +314,12 @@ typedef struct _Block {
    Bool   custom;         /* VALGRIND_MALLOCLIKE_BLOCK or a mempool's */
    Bool   counted;        /* allocated while collecting */
    Bool   indexed;        /* in the live-block table (sh_blocks.c) */
+   /* Its first global or thread escape: where to (for holder chains). */
+   Addr   esc_dest;
+   ThreadId esc_other;
+   /* Its node in the holder graph (sh_holders.c); NULL while it neither
+      holds nor is held by another block. */
+   struct _HNode* hn;
 } Block;
 
 void   SH_(blocks_init)(void);
@@ -373,6 +379,71 @@ extern ULong SH_(total_blocks), SH_(total_bytes);
 extern ULong SH_(live_bytes), SH_(peak_live_bytes);
 extern ULong SH_(total_classes)[SH_N_CLASSES];
 
+/* A home as a frame identity, kept after the frame is gone. */
+typedef struct {
+   Int   idx;       /* shadow index on the block's thread; -1: none */
+   ULong serial;
+   Addr  fn;
+} ShHome;
+
+/* A freed block's verdict before holders are taken into account. */
+typedef struct {
+   UChar  cls;        /* ShClass from its own escapes and frames */
+   UChar  stack_cls;  /* ShClass from frames alone (remove_escape) */
+   ShHome home;       /* its own home when stack_cls is frame/caller/too_large */
+} ShOwn;
+
+/* Why a block could not live on the stack, for the first_escape chain
+   of the blocks it held. */
+typedef enum {
+   SH_WHY_NONE = 0, SH_WHY_GLOBAL, SH_WHY_THREAD_STACK, SH_WHY_THREAD_HANDOFF,
+   SH_WHY_THREAD_FREE, SH_WHY_OTHER_THREAD, SH_WHY_HEAP, SH_WHY_NEVER_FREED,
+   SH_WHY_OUTLIVED, SH_WHY_UNTRACKED, SH_WHY_TOO_LARGE, SH_WHY_OVERFLOW,
+   SH_WHY_PENDING_CAP
+} ShWhyKind;
+
+typedef struct {
+   UChar    kind;      /* ShWhyKind */
+   ThreadId other;     /* THREAD_STACK, THREAD_FREE, OTHER_THREAD */
+   Addr     dest;      /* GLOBAL: where it was stored */
+   struct _Site* via;  /* HEAP: site of the holder that made it heap */
+   UChar    via_kind;  /* ... and that holder's own reason (one level) */
+   Addr     via_dest;
+   ThreadId via_other;
+} ShWhy;
+
+/* A freed block's final verdict (sh_alloc.c).  via: for heap through a
+   holder, the store and why the holder could not move; NULL otherwise. */
+typedef struct { Addr ip; Bool ip_multi; Site* holder_site; ShWhy why; } ShVia;
+void SH_(block_verdict)(Block* b, const ShOwn* own, ShClass cls,
+                        const ShHome* home, const ShVia* via);
+Bool SH_(too_large)(const Block* b);
+
+/*------------------------------------------------------------*/
+/*--- Holders (sh_holders.c)                               ---*/
+/*------------------------------------------------------------*/
+
+/* b's address was stored into d (another live block) at ip. */
+void  SH_(holder_store)(Block* b, Block* d, Addr ip, Addr dest);
+/* b (with a holder node) is freed: judge it now or park it.  Returns True
+   when it was parked: the caller detaches the block instead of freeing it. */
+Bool  SH_(holders_freed)(Block* b, const ShOwn* own);
+/* b escaped for certain (global, thread, heap): forget its holders. */
+void  SH_(holders_drop)(Block* b);
+/* A live block's class at exit (or at a dump) when it has holders: heap
+   when one of them is not known to be stack-eligible. */
+Bool  SH_(held_by_non_stack)(const Block* b);
+/* At exit: every live block is never freed; settle every parked block. */
+void  SH_(holders_at_exit)(void);
+/* A live block judged heap through a holder at exit: its site's first_escape. */
+void  SH_(holders_note_exit_escape)(Block* b);
+/* At a dump: visit the parked blocks with their provisional class. */
+void  SH_(holders_for_each_pending)(void (*fn)(Block*, ShClass));
+extern ULong SH_(holders_overflowed);
+extern ULong SH_(n_pending), SH_(max_pending);
+/* Words for why a holder could not live on the stack ("was stored in ..."). */
+void  SH_(describe_why)(const ShWhy* w, HChar* buf, Int n);
+
 /*------------------------------------------------------------*/
 /*--- Memory pools (sh_pools.c), misuse warnings (sh_misuse.c) ---*/
 /*------------------------------------------------------------*/
@@ -414,6 +485,9 @@ VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip);
 VG_REGPARM(2) void SH_(on_word_completed)(Addr end, Addr ip);
 /* Mark a block escaped (also used for the pthread_create hand-off). */
 void SH_(escape_block)(Block* b, ShClass cls, Addr ip, Addr dest);
+/* b is heap for certain: held by a block of holder_site that can't move. */
+void SH_(escape_heap)(Block* b, Addr ip, const Site* holder_site, const ShWhy* why);
+void SH_(note_heap_first_escape)(Site* s, Addr ip, const Site* holder_site, const ShWhy* why);
 
 /*------------------------------------------------------------*/
 /*--- Debug-info helpers (sh_describe.c)                   ---*/

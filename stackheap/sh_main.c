@@ -14,6 +14,7 @@
      sh_threads.c     per-thread state          sh_frames.c   shadow stacks
      sh_blocks.c      live-block table           sh_alloc.c    allocation events, verdicts
      sh_sites.c       allocation sites, phases   sh_escape.c   pointer escapes
+     sh_holders.c     blocks held by other blocks (their verdicts wait for the holders')
      sh_instrument.c  VEX IR instrumentation     sh_clientreq.c client requests
      sh_describe.c    debug-info names           sh_advice.c   severities, suggestions
      sh_report_text.c the log report             sh_report_json.c the JSON report
@@ -153,6 +154,15 @@ static void count_live(Block* b)
    SH_(total_classes)[c] += live_delta;
 }
 
+/* Blocks freed but waiting for their holders' verdicts count as if the
+   program ended here too: their live holders would never be freed, so
+   they are heap (or their own global/thread escape). */
+static void count_pending(Block* b, ShClass c)
+{
+   b->site->classes[c] += live_delta;
+   SH_(total_classes)[c] += live_delta;
+}
+
 static UInt n_dumps = 0;
 
 void SH_(dump_report)(const HChar* label)
@@ -178,6 +188,7 @@ HChar* SH_(dump_report_to)(const HChar* label, const HChar* json_file)
    xt_path = xt_base ? numbered_name(xt_base, n_dumps) : NULL;
    live_delta = 1;
    SH_(blocks_for_each)(count_live);
+   SH_(holders_for_each_pending)(count_pending);
    SH_(build_report)(&r, label);
    if (!write_reports(&r, path, xt_path) && path) {
       VG_(free)(path);
@@ -186,6 +197,7 @@ HChar* SH_(dump_report_to)(const HChar* label, const HChar* json_file)
    SH_(free_report)(&r);
    live_delta = -1;
    SH_(blocks_for_each)(count_live);
+   SH_(holders_for_each_pending)(count_pending);
    if (base) VG_(free)(base);
    if (xt_path) VG_(free)(xt_path);
    if (xt_base) VG_(free)(xt_base);
@@ -210,6 +222,8 @@ static void sh_fini(Int exitcode)
                 r.frames_pushed, SH_(n_store_checks), SH_(n_store_hits));
       VG_(dmsg)("stackheap: %'llu live blocks at exit, %'u sites\n",
                 SH_(n_live_blocks)(), SH_(n_sites)());
+      VG_(dmsg)("stackheap: %'llu blocks waited on holders at most at once, "
+                "%'llu holders overflowed\n", SH_(max_pending), SH_(holders_overflowed));
       VG_(dmsg)("stackheap: block records %lu bytes each, block table %'llu bytes\n",
                 sizeof(Block), SH_(blocks_table_bytes)());
       VG_(dmsg)("stackheap: innermost-frame filter %s\n",

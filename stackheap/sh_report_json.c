@@ -411,9 +411,10 @@ Bool SH_(write_json_report)(const Report* r, const HChar* path)
    put_classes(SH_(total_classes));
    jprintf(",\n  \"frames\": %llu, \"max_stack_depth\": %d, \"max_stack_bytes\": %llu, "
                 "\"peak_live_bytes\": %llu, \"bad_frees\": %llu, "
-                "\"off_stack_blocks\": %llu},\n",
+                "\"off_stack_blocks\": %llu, \"holders_overflowed\": %llu},\n",
                 r->frames_pushed, r->max_stack_depth, r->max_stack_bytes,
-                SH_(peak_live_bytes), SH_(n_bad_frees), SH_(n_off_stack_blocks));
+                SH_(peak_live_bytes), SH_(n_bad_frees), SH_(n_off_stack_blocks),
+                SH_(holders_overflowed));
    jprintf(" \"threads\": [");
    {
       ThreadId t;

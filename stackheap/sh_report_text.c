@@ -185,6 +185,9 @@ void SH_(write_text_report)(const Report* r)
              r->frames_pushed, r->max_stack_depth, r->max_stack_bytes);
    if (SH_(n_bad_frees))
       VG_(umsg)("Bad frees: %'llu (see the warnings above)\n", SH_(n_bad_frees));
+   if (SH_(holders_overflowed))
+      VG_(umsg)("Holders:   %'llu blocks had more holders than tracked and were judged "
+                "heap conservatively\n", SH_(holders_overflowed));
    if (blocks == 0) return;
 
    /* --top=0 shows every site. */

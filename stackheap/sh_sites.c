@@ -229,9 +229,9 @@ Bool SH_(sites_sane)(void)
          retired += s->classes[c];
          classes[c] += s->classes[c];
       }
-      SH_SANE(retired + s->live == s->blocks,
-              "site %u: %llu retired + %llu live != %llu blocks\n", i, retired, s->live,
-              s->blocks);
+      SH_SANE(retired + s->live + s->waiting == s->blocks,
+              "site %u: %llu retired + %llu live + %llu waiting on holders != %llu blocks\n",
+              i, retired, s->live, s->waiting, s->blocks);
       SH_SANE(s->live <= s->max_live && s->freed <= s->blocks, "site %u live counts\n", i);
       SH_SANE(s->n_ips >= 1 && s->ec != NULL, "site %u stack\n", i);
       blocks += s->blocks;

@@ -152,7 +152,9 @@ def test_shrinking_realloc_counts_in_min_size(sh, opt):
 def test_no_remove_escape_for_a_structures_own_links(sh, opt):
     r = sh("adv_links.c", opt=opt)
     s = r.site("list_work")
-    assert s["classes"]["heap"] == 180
+    # with holders (format stackheap-2) the nodes held only by each other
+    # are eligible; either way, no suggestion to remove the links
+    assert s["blocks"] == 200
     assert r.suggestions("remove_escape") == []
 
 

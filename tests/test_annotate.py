@@ -315,6 +315,17 @@ def by_fn(report):
     return {s["stack"][0]["fn"]: s for s in report["sites"]}
 
 
+def test_merge_reads_both_formats_and_writes_the_newer(tmp_path):
+    b2 = load(B)
+    b2["format"] = "stackheap-2"
+    b2["totals"]["holders_overflowed"] = 7
+    p2 = tmp_path / "b2.json"
+    p2.write_text(json.dumps(b2))
+    _, m = merge(tmp_path, A, p2)
+    assert m["format"] == "stackheap-2"
+    assert m["totals"]["holders_overflowed"] == 7
+
+
 def test_merge_sums_sites_and_totals(tmp_path):
     _, m = merge(tmp_path, A, B)
     assert m["format"] == "stackheap-2" and m["pid"] == 0 and m["merged_runs"] == 2
@@ -327,6 +338,7 @@ def test_merge_sums_sites_and_totals(tmp_path):
         "frames": 805000, "max_stack_depth": 5, "peak_live_bytes": 20481040,
         # the tool's extra counters (absent from these hand-written inputs)
         "max_stack_bytes": 0, "bad_frees": 0, "off_stack_blocks": 0,
+        "holders_overflowed": 0,
     }
     sites = by_fn(m)
     assert [s["id"] for s in m["sites"]] == [1, 2, 3, 4, 5]

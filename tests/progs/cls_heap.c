@@ -1,5 +1,6 @@
-/* A pointer stored into another heap block: heap.  A block pointing at
-   itself stays frame. */
+/* A pointer stored into another heap block that is itself freed in the
+   same frame: the holder can live there, so the block can too (frame;
+   stackheap-1 said heap).  A block pointing at itself stays frame. */
 #include "cls_common.h"
 
 struct node { char* data; long n; };

@@ -1,7 +1,8 @@
 /* A program with several kinds of sites, for the determinism test: two runs
  * must give the same JSON (except "pid") and the same text report (after
  * removing the ==PID== prefixes).  Uses buffered printf (a libc site),
- * a linked list (heap class), a global cache (global class), a buffer
+ * a linked list whose head is published in a global (the head global,
+ * the nodes it holds heap), a global cache (global class), a buffer
  * returned to the caller (caller class), qsort on a heap array, strdup,
  * realloc growth and leaks (never_freed).  Prints a checksum. */
 #include <stdio.h>
@@ -11,6 +12,7 @@
 struct node { struct node *next; int v; };
 
 static char *g_cache[8];
+static struct node *volatile g_head;
 
 __attribute__((noinline)) static char *make_buf(int i)
 {
@@ -34,6 +36,7 @@ __attribute__((noinline)) static long list_work(int n)
         nd->next = head;
         head = nd;
     }
+    g_head = head;
     long s = 0;
     while (head) {
         struct node *nx = head->next;
@@ -41,6 +44,7 @@ __attribute__((noinline)) static long list_work(int n)
         free(head);
         head = nx;
     }
+    g_head = NULL;
     return s;
 }
 
