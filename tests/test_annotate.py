@@ -328,7 +328,7 @@ def test_merge_reads_both_formats_and_writes_the_newer(tmp_path):
 
 def test_merge_sums_sites_and_totals(tmp_path):
     _, m = merge(tmp_path, A, B)
-    assert m["format"] == "stackheap-2" and m["pid"] == 0 and m["merged_runs"] == 2
+    assert m["format"] == "stackheap-1" and m["pid"] == 0 and m["merged_runs"] == 2
     assert m["totals"] == {
         "instructions": 55000000, "blocks": 26911, "bytes": 22627760,
         "stack_eligible_blocks": 21551, "stack_eligible_bytes": 867216,
