@@ -6,8 +6,10 @@
    allocator client requests, ends up in record_block() and
    retire_block().  retire_block() gives each block its class. */
 
+#include "pub_tool_debuginfo.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_replacemalloc.h"
+#include "pub_tool_stacktrace.h"
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
 
@@ -153,6 +155,12 @@ static Block* record_block(ThreadId tid, Addr p, SizeT n, Bool custom, Addr pool
    return b;
 }
 
+/* The free being handled (its innermost non-allocator frame's code
+   address) while retire_block() gives a verdict at once; 0 otherwise (a
+   verdict that waited on holders): the home pin by free needs it. */
+static Addr cur_free_ip = 0;
+static const Block* cur_free_block = NULL;   /* the block that free is of */
+
 /* An eligible block judged: count it in its home, with the most
    simultaneous activations of the home's function seen (for the stack
    cost of a suggestion).  Counting scans the shadow stack, so it is done
@@ -166,6 +174,18 @@ static void note_home(Site* s, Block* b, const ShHome* home)
    tl_assert(home->idx >= 0 && home->idx <= b->alloc_idx);
    h = SH_(site_home)(s, b->alloc_idx - home->idx, home->fn);
    h->blocks++;
+   /* What put the home out here: a store into this frame (home_idx is
+      where stores left it), else the free after the frames in between
+      returned (known when the verdict is given at the free itself). */
+   if (h->pin == SH_PIN_NONE && home->idx < b->alloc_idx) {
+      if (home->idx == b->home_idx && b->home_store_ip != 0) {
+         h->pin = SH_PIN_STORE;
+         h->pin_ip = b->home_store_ip;
+      } else if (cur_free_ip != 0 && b == cur_free_block) {
+         h->pin = SH_PIN_FREE;
+         h->pin_ip = cur_free_ip;
+      }
+   }
    if ((UInt)ts->depth > h->max_activations && home->idx < ts->depth
        && ts->frames[home->idx].serial == home->serial) {
       UInt k = 0;
@@ -233,7 +253,8 @@ static void own_verdict(ThreadId tid, Block* b, /*OUT*/ShOwn* own)
    would otherwise have been eligible (for remove_escape).  ip/multi/cls:
    the block's escaping store locations, holders included. */
 static void note_sole_escape(Site* s, Block* b, const ShOwn* own,
-                             Addr ip, Bool multi, UChar ip_cls)
+                             Addr ip, Bool multi, UChar ip_cls,
+                             const Site* dest_site, Bool held)
 {
    if (ip == 0 || multi) return;
    if (own->stack_cls != SH_CLASS_FRAME && own->stack_cls != SH_CLASS_CALLER) return;
@@ -244,7 +265,10 @@ static void note_sole_escape(Site* s, Block* b, const ShOwn* own,
       s->sole_escape_home_fn = own->home.fn;
    }
    if (s->sole_escape_ip != ip) return;
+   if (s->sole_escape_blocks == 0 && dest_site != NULL)
+      s->sole_escape_dest_ip = dest_site->ips[0];
    s->sole_escape_blocks++;
+   if (held) s->sole_escape_held++;
    if (b->max_size > s->sole_escape_max_size) s->sole_escape_max_size = b->max_size;
 }
 
@@ -266,8 +290,17 @@ void SH_(block_verdict)(Block* b, const ShOwn* own, ShClass cls,
       else if (via->ip_multi || via->ip != ip) multi = True;
       SH_(note_heap_first_escape)(s, via->ip, via->holder_site, &via->why);
    }
-   if (cls != SH_CLASS_FRAME && cls != SH_CLASS_CALLER)
-      note_sole_escape(s, b, own, ip, multi, ip_cls);
+   if (cls != SH_CLASS_FRAME && cls != SH_CLASS_CALLER) {
+      /* Its holder outlived it (a structure holding it for its life) when
+         the verdict waited on the holder (the block was freed first), or,
+         for a holder known at the store, when a block of the holder's site
+         was still live at this free (an approximation: the holder's
+         address is not kept). */
+      const Site* dest_site = via != NULL ? via->holder_site : b->escape_dest_site;
+      Bool held = via != NULL ? b != cur_free_block
+                              : (dest_site != NULL && dest_site->live > 0);
+      note_sole_escape(s, b, own, ip, multi, ip_cls, dest_site, held);
+   }
    /* Homes are where eligible blocks could live: a too_large block has a
       surviving frame but is not eligible, so it is no home's block. */
    if ((cls == SH_CLASS_FRAME || cls == SH_CLASS_CALLER) && home->idx >= 0)
@@ -322,6 +355,84 @@ static void note_copy_growth(Site* s, Block* b)
    note_growth_step(s, succ, b->size, succ->size);
 }
 
+/* Where a block is being freed: the innermost non-allocator frame of the
+   free's stack (its code address, 0 when unknown), and whether that frame
+   is the block's allocating activation.  A short unwind: the preload's
+   free and the caller are the first two frames, --alloc-fn wrappers
+   (rare) need more.  Costs one partial unwind per free. */
+#define SH_FREE_UNWIND       3
+#define SH_FREE_UNWIND_WRAPS 16
+
+/* A shadow frame that is a call into the allocator itself or into a
+   PLT stub (no function name): not the function that freed.  A frame's
+   function is the call's target before redirection, so a free called
+   through a function pointer (cJSON's hooks) has a frame for libc's own
+   free: allocator names count as well. */
+static Bool allocator_or_stub(Addr fn)
+{
+   static const HChar* const names[] = {
+      "free", "cfree", "__libc_free", "realloc", "__libc_realloc", "reallocarray",
+      "malloc", "__libc_malloc", "calloc", "__libc_calloc", NULL
+   };
+   const HChar* name;
+   Int i;
+   if (SH_(is_alloc_frame_ip)(fn)
+       || !VG_(get_fnname)(VG_(current_DiEpoch)(), fn, &name))
+      return True;
+   for (i = 0; names[i] != NULL; i++)
+      if (VG_(strcmp)(name, names[i]) == 0) return True;
+   return VG_(strncmp)(name, "operator delete", 15) == 0
+          || VG_(strncmp)(name, "_ZdlPv", 6) == 0 || VG_(strncmp)(name, "_ZdaPv", 6) == 0;
+}
+
+static Addr free_caller(ThreadId tid, const Block* b, /*OUT*/Bool* by_alloc_frame)
+{
+   Addr ips[SH_FREE_UNWIND_WRAPS], sps[SH_FREE_UNWIND_WRAPS];
+   UInt n, k = 0;
+   Int idx, top;
+   Addr ip;
+   ThreadState* ts = SH_(thread)(tid);
+   *by_alloc_frame = False;
+   n = VG_(get_StackTrace)(tid, ips, SH_(n_alloc_fns)() ? SH_FREE_UNWIND_WRAPS : SH_FREE_UNWIND,
+                           sps, NULL, 0);
+   while (k < n && SH_(is_alloc_frame_ip)(ips[k])) k++;
+   if (k == n) return 0;
+   idx = SH_(frame_owning)(ts, sps[k]);
+   if (idx < 0) return ips[k];
+   /* The unwinder cannot see a free reached by a tail call (jmp free):
+      its first frame is then the caller of the function that made it.
+      The shadow stack still has that function, above idx: name it by its
+      entry.  (A chain of tail calls is attributed to the first.)  Frames
+      pushed below the return address the unwinder found are calls that
+      have returned but are not popped yet (frames pop lazily): skipped. */
+   top = ts->depth - 1;
+   while (top > idx && (allocator_or_stub(ts->frames[top].fn)
+                        || ts->frames[top].entry_sp < sps[k] - sizeof(Addr)))
+      top--;
+   ip = top == idx ? ips[k] : ts->frames[top].fn;
+   *by_alloc_frame = b->alloc_idx == top && ts->frames[top].serial == b->alloc_serial;
+   return ip;
+}
+
+static void note_free_ip(Site* s, Addr ip)
+{
+   Word i, n;
+   if (s->free_ips == NULL)
+      s->free_ips = VG_(newXA)(VG_(malloc), "sh.site.frees", VG_(free), sizeof(FreeIp));
+   n = VG_(sizeXA)(s->free_ips);
+   for (i = 0; i < n; i++) {
+      FreeIp* f = VG_(indexXA)(s->free_ips, i);
+      if (f->ip == ip) { f->blocks++; return; }
+   }
+   if (n >= SH_MAX_FREE_IPS) { s->free_ips_dropped++; return; }
+   {
+      FreeIp f;
+      f.ip = ip;
+      f.blocks = 1;
+      VG_(addToXA)(s->free_ips, &f);
+   }
+}
+
 /* A block leaves the live set.  Freed: the statistics of the free now,
    the verdict now or, for a block held by blocks not yet judged, later
    (sh_holders.c).  Returns True when the block was parked for that: the
@@ -347,11 +458,26 @@ static Bool retire_block(ThreadId tid, Block* b, Bool at_exit)
    SH_(unwind_to)(SH_(thread)(tid), VG_(get_SP)(tid));
    s->lifetime_sum += SH_(instrs) - b->alloc_time;
    s->freed++;
+   {
+      /* where it is freed (free_sites), and whether by its own function */
+      Bool by_alloc_frame;
+      cur_free_ip = free_caller(tid, b, &by_alloc_frame);
+      cur_free_block = b;
+      if (cur_free_ip != 0) note_free_ip(s, cur_free_ip);
+      own_verdict(tid, b, &own);
+      if (own.cls == SH_CLASS_FRAME && !by_alloc_frame) s->frame_freed_in_callee++;
+   }
    note_reuse(s, b);
    note_copy_growth(s, b);
-   own_verdict(tid, b, &own);
-   if (b->hn != NULL) return SH_(holders_freed)(b, &own);
+   if (b->hn != NULL) {
+      Bool parked = SH_(holders_freed)(b, &own);
+      cur_free_ip = 0;
+      cur_free_block = NULL;
+      return parked;
+   }
    SH_(block_verdict)(b, &own, own.cls, &own.home, NULL);
+   cur_free_ip = 0;
+   cur_free_block = NULL;
    return False;
 }
 
@@ -525,6 +651,8 @@ static void note_resize(Block* b, SizeT new_n)
    if (new_n > b->size)
       note_growth_step(s, b, b->size, new_n);
    if (new_n != s->const_size) s->varied_sizes = True;
+   /* min_size covers every size a block had, shrinking included */
+   if (new_n < s->min_size) s->min_size = new_n;
    SH_(block_set_size)(b, new_n);
 }
 

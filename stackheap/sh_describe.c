@@ -9,15 +9,61 @@
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
 
+/* Drop "." components and fold "dir/.." in place, so that one source
+   file has one name whatever directory the compiler was run from
+   ("tests/../cJSON.c" is "cJSON.c").  A leading ".." of a relative path
+   is kept: there is nothing to fold it into. */
+static void normalise_path(HChar* path)
+{
+   Int n = VG_(strlen)(path), o = 0, kept = 0;
+   HChar* out = VG_(malloc)("sh.normpath", n + 2);
+   const HChar* p = path;
+   Bool abs = path[0] == '/';
+   if (abs) { out[o++] = '/'; p++; }
+   while (*p) {
+      const HChar* end = p;
+      Int len;
+      while (*end && *end != '/') end++;
+      len = end - p;
+      if (len == 0 || (len == 1 && p[0] == '.')) {
+         /* empty or ".": nothing */
+      } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+         if (kept > 0) {
+            /* drop the last component written, and its slash */
+            o--;
+            while (o > (abs ? 1 : 0) && out[o - 1] != '/') o--;
+            kept--;
+         } else if (!abs) {
+            VG_(memcpy)(out + o, "../", 3);
+            o += 3;
+         }
+      } else {
+         VG_(memcpy)(out + o, p, len);
+         o += len;
+         out[o++] = '/';
+         kept++;
+      }
+      p = *end ? end + 1 : end;
+   }
+   if (o > (abs ? 1 : 0) && out[o - 1] == '/') o--;
+   if (o == 0) out[o++] = '.';
+   out[o] = '\0';
+   VG_(strcpy)(path, out);   /* never longer than the input */
+   VG_(free)(out);
+}
+
 /* The path as given by the debug info, joined with its directory when the
-   file name is relative (so annotators can find it). */
+   file name is relative (so annotators can find it), normalised. */
 static HChar* full_file(const HChar* file, const HChar* dir)
 {
    HChar* out;
-   if (dir == NULL || dir[0] == '\0' || file[0] == '/')
-      return VG_(strdup)("sh.file", file);
-   out = VG_(malloc)("sh.file", VG_(strlen)(dir) + VG_(strlen)(file) + 2);
-   VG_(sprintf)(out, "%s/%s", dir, file);
+   if (dir == NULL || dir[0] == '\0' || file[0] == '/') {
+      out = VG_(strdup)("sh.file", file);
+   } else {
+      out = VG_(malloc)("sh.file", VG_(strlen)(dir) + VG_(strlen)(file) + 2);
+      VG_(sprintf)(out, "%s/%s", dir, file);
+   }
+   normalise_path(out);
    return out;
 }
 
@@ -57,6 +103,7 @@ static void parse_described(const HChar* txt, ShFrameDesc* d)
       d->line = (UInt)VG_(strtoll10)(colon + 1, NULL);
       *colon = '\0';
    }
+   normalise_path(d->file);
 }
 
 void SH_(describe_ip)(Addr ip, XArray* out)
@@ -112,6 +159,24 @@ void SH_(free_frame_descs)(XArray* xa)
    VG_(deleteXA)(xa);
 }
 
+void SH_(clear_frame_desc)(ShFrameDesc* d)
+{
+   if (d->fn) VG_(free)(d->fn);
+   if (d->file) VG_(free)(d->file);
+   if (d->obj) VG_(free)(d->obj);
+   VG_(memset)(d, 0, sizeof(*d));
+}
+
+void SH_(describe_code_loc)(Addr ip, ShFrameDesc* d)
+{
+   XArray* xa = VG_(newXA)(VG_(malloc), "sh.loc", VG_(free), sizeof(ShFrameDesc));
+   SH_(describe_ip)(ip, xa);
+   *d = *(ShFrameDesc*)VG_(indexXA)(xa, 0);
+   /* the entry's strings now belong to d: forget them in xa */
+   VG_(memset)(VG_(indexXA)(xa, 0), 0, sizeof(ShFrameDesc));
+   SH_(free_frame_descs)(xa);
+}
+
 static const HChar* basename_of(const HChar* path)
 {
    const HChar* slash = VG_(strrchr)(path, '/');
@@ -164,6 +229,27 @@ HChar* SH_(code_loc_dup)(Addr ip)
    out = SH_(format_frame_dup)(VG_(indexXA)(xa, 0));
    SH_(free_frame_descs)(xa);
    return out;
+}
+
+void SH_(fn_name)(Addr ip, HChar* buf, Int n)
+{
+   HChar* s = SH_(fn_name_dup)(ip);
+   VG_(snprintf)(buf, n, "%s", s);
+   VG_(free)(s);
+}
+
+void SH_(format_frame)(const ShFrameDesc* d, HChar* buf, Int n)
+{
+   HChar* s = SH_(format_frame_dup)(d);
+   VG_(snprintf)(buf, n, "%s", s);
+   VG_(free)(s);
+}
+
+void SH_(code_loc)(Addr ip, HChar* buf, Int n)
+{
+   HChar* s = SH_(code_loc_dup)(ip);
+   VG_(snprintf)(buf, n, "%s", s);
+   VG_(free)(s);
 }
 
 HChar* SH_(describe_data_addr)(Addr a)

@@ -91,8 +91,12 @@ void SH_(escape_block)(Block* b, ShClass cls, Addr ip, Addr dest)
 void SH_(escape_heap)(Block* b, Addr ip, const Site* holder_site, const ShWhy* why)
 {
    Site* s = b->site;
-   if (b->escape_ip == 0) { b->escape_ip = ip; b->escape_ip_cls = SH_CLASS_HEAP; }
-   else if (b->escape_ip != ip) b->escape_ip_multi = True;
+   if (b->escape_ip == 0) {
+      b->escape_ip = ip;
+      b->escape_ip_cls = SH_CLASS_HEAP;
+      /* the holder's line tells a structure's own links apart (remove_escape) */
+      b->escape_dest_site = holder_site;
+   } else if (b->escape_ip != ip) b->escape_ip_multi = True;
    if (SH_ESC_HEAP <= b->escape) return;
    b->escape = SH_ESC_HEAP;
    if (!s->first_escape.valid)
@@ -124,7 +128,7 @@ static ThreadId other_stack_owner(ThreadId self, Addr a)
 
 /* A store into this thread's stack: the owning frame must enclose the
    block's life, so the home moves out to the oldest such frame. */
-static void stack_store(ThreadState* ts, Block* b, Addr dest)
+static void stack_store(ThreadState* ts, Block* b, Addr dest, Addr ip)
 {
    Int j, anc;
    if (b->alloc_idx < 0 || b->home_idx < 0) return;
@@ -132,7 +136,7 @@ static void stack_store(ThreadState* ts, Block* b, Addr dest)
    /* Stack above every frame we know (start-up code): no home can hold it. */
    anc = j < 0 ? -1 : SH_(surviving_ancestor)(ts, j, b->alloc_serial);
    tl_assert(anc < ts->depth);
-   if (anc < b->home_idx) b->home_idx = anc;
+   if (anc < b->home_idx) { b->home_idx = anc; b->home_store_ip = ip; }
 }
 
 ULong SH_(n_store_checks) = 0;   /* helper calls (values inside the heap bounds) */
@@ -173,7 +177,7 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
          if (ts->depth > 0 && ts->frames[ts->depth - 1].entry_sp < sp)
             SH_(unwind_to)(ts, sp);
       }
-      if (b->escape == SH_ESC_NONE) stack_store(ts, b, dest);
+      if (b->escape == SH_ESC_NONE) stack_store(ts, b, dest, ip);
       return;
    }
    d = SH_(block_containing)(dest);

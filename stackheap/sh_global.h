@@ -166,7 +166,21 @@ typedef struct {
    Addr  fn;          /* entry address of that function */
    ULong blocks;
    UInt  max_activations;  /* most simultaneous activations of fn seen at free */
+   /* Why the home is this frame and not a deeper one (first block seen):
+      a store of its address into this frame, or its free after the
+      frames in between had returned. */
+   UChar pin;         /* ShPin */
+   Addr  pin_ip;      /* the store or the free (innermost non-allocator frame) */
 } Home;
+
+typedef enum { SH_PIN_NONE = 0, SH_PIN_STORE, SH_PIN_FREE } ShPin;
+
+/* One place a site's blocks were freed: the innermost non-allocator
+   frame's code address (free_sites), with a count. */
+typedef struct {
+   Addr  ip;
+   ULong blocks;
+} FreeIp;
 
 /* The first escaping store of a site's blocks. */
 typedef struct {
@@ -234,7 +248,23 @@ typedef struct _Site {
       several places, or also from no pool. */
    Addr   pool_ip;
    Bool   pool_mixed;
+   /* Where its blocks were freed (issue 9): distinct code addresses of the
+      freeing frame, at most SH_MAX_FREE_IPS; later ones only counted. */
+   XArray* free_ips;           /* of FreeIp; NULL until the first free */
+   ULong  free_ips_dropped;
+   /* frame blocks whose free was issued by a callee of the allocating
+      function rather than by the function itself: a local array would
+      need that free removed. */
+   ULong  frame_freed_in_callee;
+   /* remove_escape: for a heap-class sole escape, the allocating code
+      address of the block stored into (0 otherwise). */
+   Addr   sole_escape_dest_ip;
+   /* of the sole-escape blocks, those whose holder was still live when
+      they were freed: the structure held them for their whole life */
+   ULong  sole_escape_held;
 } Site;
+
+#define SH_MAX_FREE_IPS 16
 
 /* The site of an allocation happening now in thread tid.  Also returns
    the SP and an IP of the depth-0 function (0 when unknown). */
@@ -251,7 +281,8 @@ Bool  SH_(is_alloc_frame_ip)(Addr ip);
 /*------------------------------------------------------------*/
 
 /* Fields ordered so that the record has no holes: every live block has
-   one (4 million live blocks are 400 MB at 104 bytes each). */
+   one (4 million live blocks are ~480 MB; issue 9 added escape_dest_site
+   and home_store_ip). */
 typedef struct _Block {
    /* start and size place the block in the table: while it is inserted,
       change size only with SH_(block_set_size), and start only between
@@ -272,6 +303,11 @@ typedef struct _Block {
    /* The single code location whose stores moved it out, if only one did
       (for remove_escape); multi marks "more than one". */
    Addr   escape_ip;
+   /* issue 9: for a heap escape at escape_ip, the holder's site (a
+      structure's own links), and the stack store that last moved home_idx
+      out (what pinned the home) */
+   const struct _Site* escape_dest_site;
+   Addr   home_store_ip;
    Bool   escape_ip_multi;
    UChar  escape_ip_cls;
    UChar  escape;         /* ShEscape */
@@ -478,6 +514,14 @@ HChar* SH_(fn_name_dup)(Addr ip);
 HChar* SH_(format_frame_dup)(const ShFrameDesc* d);
 HChar* SH_(code_loc_dup)(Addr ip);
 HChar* SH_(printf_dup)(const HChar* format, ...) PRINTF_CHECK(1, 2);
+/* The innermost frame of ip (fn, file with its directory, line) into d;
+   strings owned by d, released with SH_(clear_frame_desc). */
+void   SH_(describe_code_loc)(Addr ip, ShFrameDesc* d);
+void   SH_(clear_frame_desc)(ShFrameDesc* d);
+/* The same three into a buffer, cut to fit (sentences of a fixed size). */
+void   SH_(fn_name)(Addr ip, HChar* buf, Int n);
+void   SH_(format_frame)(const ShFrameDesc* d, HChar* buf, Int n);
+void   SH_(code_loc)(Addr ip, HChar* buf, Int n);
 /* Words for a store destination that is not a stack (global, TLS, mmap). */
 HChar* SH_(describe_data_addr)(Addr a);
 /* Print a stack trace of the current thread (warnings). */
@@ -513,13 +557,16 @@ Phase* SH_(phase_at)(UInt i);
 typedef enum {
    SH_SUG_USE_STACK = 0, SH_SUG_CALLER_OWNED, SH_SUG_BOUNDED_BUFFER,
    SH_SUG_RESERVE, SH_SUG_HOIST, SH_SUG_POOL, SH_SUG_REMOVE_ESCAPE,
+   SH_SUG_SPLIT_PATHS,
    SH_N_SUG_KINDS
 } ShSugKind;
 extern const HChar* const SH_(sug_kind_name)[SH_N_SUG_KINDS];
 
 typedef struct {
    ShSugKind kind;
-   Site*  site;
+   Site*  site;          /* the largest site it covers */
+   XArray* sites;        /* of Site*: every site through its location */
+   ShFrameDesc loc;      /* the source line it is about (strings owned) */
    HChar* text;          /* one sentence, VG_(malloc)'d */
    ULong  saved_calls;
    ULong  saved_bytes;
@@ -557,6 +604,15 @@ void SH_(build_report)(Report* r, const HChar* label);
 void SH_(free_report)(Report* r);
 ULong SH_(site_eligible_blocks)(const Site* s);
 ULong SH_(site_eligible_bytes)(const Site* s);
+/* Where a site's blocks were freed, by source line: an XArray of
+   FreeSite, most frequent first, at most SH_MAX_FREE_SITES (sh_report.c). */
+typedef struct {
+   ShFrameDesc d;
+   ULong blocks;
+} FreeSite;
+#define SH_MAX_FREE_SITES 5
+XArray* SH_(site_free_sites)(const Site* s);
+void    SH_(free_free_sites)(XArray* fs);
 void SH_(write_text_report)(const Report* r);
 /* Returns False (after saying why on the log) when the file can't be written. */
 Bool SH_(write_json_report)(const Report* r, const HChar* path);

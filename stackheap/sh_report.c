@@ -32,6 +32,65 @@ ULong SH_(site_eligible_bytes)(const Site* s)
    return s->cls_bytes[SH_CLASS_FRAME] + s->cls_bytes[SH_CLASS_CALLER];
 }
 
+XArray* SH_(site_free_sites)(const Site* s)
+{
+   XArray* fs = VG_(newXA)(VG_(malloc), "sh.freesites", VG_(free), sizeof(FreeSite));
+   Word i, j;
+   if (s->free_ips != NULL) {
+      for (i = 0; i < VG_(sizeXA)(s->free_ips); i++) {
+         const FreeIp* f = VG_(indexXA)(s->free_ips, i);
+         FreeSite fresh;
+         SH_(describe_code_loc)(f->ip, &fresh.d);
+         fresh.blocks = f->blocks;
+         /* one entry per source line */
+         for (j = 0; j < VG_(sizeXA)(fs); j++) {
+            FreeSite* g = VG_(indexXA)(fs, j);
+            if (g->d.line == fresh.d.line && VG_(strcmp)(g->d.fn, fresh.d.fn) == 0
+                && ((g->d.file == NULL && fresh.d.file == NULL)
+                    || (g->d.file && fresh.d.file
+                        && VG_(strcmp)(g->d.file, fresh.d.file) == 0)))
+               break;
+         }
+         if (j < VG_(sizeXA)(fs)) {
+            ((FreeSite*)VG_(indexXA)(fs, j))->blocks += fresh.blocks;
+            SH_(clear_frame_desc)(&fresh.d);
+         } else {
+            VG_(addToXA)(fs, &fresh);
+         }
+      }
+   }
+   /* most blocks first; ties by line then name (stable over runs) */
+   for (i = 0; i < VG_(sizeXA)(fs); i++) {
+      Word best = i;
+      for (j = i + 1; j < VG_(sizeXA)(fs); j++) {
+         FreeSite* a = VG_(indexXA)(fs, j);
+         FreeSite* b = VG_(indexXA)(fs, best);
+         if (a->blocks > b->blocks || (a->blocks == b->blocks
+             && (a->d.line < b->d.line
+                 || (a->d.line == b->d.line && VG_(strcmp)(a->d.fn, b->d.fn) < 0))))
+            best = j;
+      }
+      if (best != i) {
+         FreeSite t = *(FreeSite*)VG_(indexXA)(fs, i);
+         *(FreeSite*)VG_(indexXA)(fs, i) = *(FreeSite*)VG_(indexXA)(fs, best);
+         *(FreeSite*)VG_(indexXA)(fs, best) = t;
+      }
+   }
+   while (VG_(sizeXA)(fs) > SH_MAX_FREE_SITES) {
+      SH_(clear_frame_desc)(&((FreeSite*)VG_(indexXA)(fs, VG_(sizeXA)(fs) - 1))->d);
+      VG_(dropTailXA)(fs, 1);
+   }
+   return fs;
+}
+
+void SH_(free_free_sites)(XArray* fs)
+{
+   Word i;
+   for (i = 0; i < VG_(sizeXA)(fs); i++)
+      SH_(clear_frame_desc)(&((FreeSite*)VG_(indexXA)(fs, i))->d);
+   VG_(deleteXA)(fs);
+}
+
 static XArray* sort_sugs;   /* suggestions consulted by the comparator */
 
 static ULong sort_key(const Site* s)

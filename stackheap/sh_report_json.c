@@ -15,7 +15,9 @@
    of its frame + caller blocks: the HTML page's icicle), options."xtree-out-file",
    sites[].pool (blocks of a memory pool: "created_at", the frame that
    created the pool, and "mixed", true when they also came from pools
-   created elsewhere or from no pool; null for other sites). */
+   created elsewhere or from no pool; null for other sites),
+   sites[].home_pins (what put a home above the allocating function: a store
+   into it or the free). */
 
 #include "pub_tool_clientstate.h"
 #include "pub_tool_libcfile.h"
@@ -263,6 +265,29 @@ static void put_homes(const Site* s)
    VG_(free)(names); VG_(free)(blocks); VG_(free)(done);
 }
 
+/* What put each home above the allocating function there (homes at
+   depth >= 1 only): the store of the block's address into that frame, or
+   the free after the frames in between returned. */
+static void put_home_pins(const Site* s)
+{
+   Word i;
+   HChar buf[256];
+   Bool first = True;
+   jprintf("[");
+   for (i = 0; i < VG_(sizeXA)(s->homes); i++) {
+      const Home* h = VG_(indexXA)(s->homes, i);
+      if (h->depth == 0 || h->pin == SH_PIN_NONE) continue;
+      SH_(fn_name)(h->fn, buf, sizeof buf);
+      jprintf("%s{\"depth\": %d, \"fn\": ", first ? "" : ", ", h->depth);
+      put_str(buf);
+      jprintf(", \"by\": \"%s\", \"at\": ", h->pin == SH_PIN_STORE ? "store" : "free");
+      put_code_loc(h->pin_ip);
+      jprintf("}");
+      first = False;
+   }
+   jprintf("]");
+}
+
 static void put_site(const Site* s)
 {
    XArray* frames = SH_(describe_site_stack)(s);
@@ -279,6 +304,8 @@ static void put_site(const Site* s)
    put_classes(s->classes);
    jprintf(",\n     \"homes\": ");
    put_homes(s);
+   jprintf(",\n     \"home_pins\": ");
+   put_home_pins(s);
    jprintf(",\n     \"first_escape\": ");
    if (s->first_escape.valid) {
       jprintf("{\"class\": \"%s\", \"at\": ", SH_(class_name)[s->first_escape.cls]);
@@ -289,6 +316,24 @@ static void put_site(const Site* s)
    } else {
       jprintf("null");
    }
+   jprintf(",\n     \"free_sites\": [");
+   {
+      XArray* fs = SH_(site_free_sites)(s);
+      for (i = 0; i < VG_(sizeXA)(fs); i++) {
+         const FreeSite* f = VG_(indexXA)(fs, i);
+         if (i) jprintf(", ");
+         jprintf("{\"fn\": ");
+         put_str(f->d.fn);
+         if (f->d.file) {
+            jprintf(", \"file\": ");
+            put_str(f->d.file);
+            jprintf(", \"line\": %u", f->d.line);
+         }
+         jprintf(", \"blocks\": %llu}", f->blocks);
+      }
+      SH_(free_free_sites)(fs);
+   }
+   jprintf("]");
    jprintf(",\n     \"avg_lifetime_instrs\": %llu, \"max_live\": %llu, "
                 "\"live_blocks\": %llu, \"reallocs\": %llu, \"severity\": \"%s\", \"phase\": ",
                 s->freed ? s->lifetime_sum / s->freed : 0ULL, s->max_live,
@@ -309,8 +354,24 @@ static void put_site(const Site* s)
 
 static void put_suggestion(const Suggestion* g)
 {
-   jprintf("    {\"kind\": \"%s\", \"site\": %u, \"text\": ",
-                SH_(sug_kind_name)[g->kind], g->site->id);
+   Word i;
+   jprintf("    {\"kind\": \"%s\", \"location\": ", SH_(sug_kind_name)[g->kind]);
+   put_frame(&g->loc);
+   jprintf(", \"sites\": [");
+   {
+      /* ascending ids (--sort-by=calls-saved renumbers after grouping) */
+      UInt last = 0, k, n = VG_(sizeXA)(g->sites);
+      for (k = 0; k < n; k++) {
+         UInt next = ~0U;
+         for (i = 0; i < (Word)n; i++) {
+            UInt id = (*(Site**)VG_(indexXA)(g->sites, i))->id;
+            if (id > last && id < next) next = id;
+         }
+         jprintf("%s%u", k ? ", " : "", next);
+         last = next;
+      }
+   }
+   jprintf("], \"site\": %u,\n     \"text\": ", g->site->id);
    put_str(g->text);
    jprintf(",\n     \"saved_calls\": %llu, \"saved_bytes\": %llu, "
                 "\"stack_cost\": %llu, \"difficulty\": \"%s\"}",

@@ -137,6 +137,21 @@ static void print_site(const Site* s)
       VG_(umsg)("   %'llu never freed\n", s->live + s->unfreed_at_exit);
    print_verdict(s);
    print_classes("   classes:", s->classes);
+   {
+      /* where its blocks were freed, most frequent first */
+      XArray* fs = SH_(site_free_sites)(s);
+      HChar line[600];
+      Int len = 0;
+      for (i = 0; i < VG_(sizeXA)(fs); i++) {
+         const FreeSite* f = VG_(indexXA)(fs, i);
+         HChar where[400];
+         SH_(format_frame)(&f->d, where, sizeof where);
+         len += VG_(snprintf)(line + len, sizeof line - len, "%s%s x%'llu",
+                              i ? ", " : "", where, f->blocks);
+      }
+      if (len > 0) print_wrapped("   freed at: ", "     ", line);
+      SH_(free_free_sites)(fs);
+   }
    VG_(umsg)("   allocated at:\n");
    for (i = 0; i < VG_(sizeXA)(frames); i++) {
       HChar* loc = SH_(format_frame_dup)(VG_(indexXA)(frames, i));
@@ -193,10 +208,16 @@ void SH_(write_text_report)(const Report* r)
    VG_(umsg)("\n");
    for (i = 0; i < n_sugs; i++) {
       const Suggestion* g = VG_(indexXA)(r->suggestions, i);
-      HChar head[128];
+      HChar head[128], where[400];
+      SH_(format_frame)(&g->loc, where, sizeof where);
       VG_(snprintf)(head, sizeof head, "%u. %s (site #%u, %s): ", i + 1,
                     SH_(sug_kind_name)[g->kind], g->site->id, g->difficulty);
-      print_wrapped(head, "   ", g->text);
+      VG_(umsg)("%sat %s\n", head, where);
+      /* one entry per source line: its call paths folded */
+      if (VG_(sizeXA)(g->sites) > 1)
+         VG_(umsg)("   from %'ld call paths; largest site #%u, %'llu bytes, up to %'llu each\n",
+                   VG_(sizeXA)(g->sites), g->site->id, g->site->bytes, g->site->max_size);
+      print_wrapped("   ", "   ", g->text);
       VG_(umsg)("   saves %'llu allocator calls and %'llu heap bytes; adds %'llu stack bytes\n",
                 g->saved_calls, g->saved_bytes, g->stack_cost);
    }

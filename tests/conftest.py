@@ -62,7 +62,8 @@ class Run:
         if kind is not None:
             out = [s for s in out if s["kind"] == kind]
         if site is not None:
-            out = [s for s in out if s["site"] == site["id"]]
+            # a suggestion covers every site through its source line
+            out = [s for s in out if site["id"] in s.get("sites", [s["site"]])]
         return out
 
 
