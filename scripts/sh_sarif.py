@@ -59,6 +59,13 @@ SUGGESTION_RULES = {
         "These blocks would have been stack-eligible but for the stores at one code "
         "location (named in the message): removing or narrowing that escape would let "
         "them live on the stack."),
+    "split_paths": (
+        "SplitPaths",
+        "Some call paths keep the block, others could use a local",
+        "Blocks allocated at this line could have lived on the stack on some call paths but "
+        "not on others (named in the message, with what they do with the block). A local "
+        "at this line would break those paths: change them first, or give the eligible "
+        "paths their own allocation."),
 }
 
 # option -> (rule id, name, short description, help)

@@ -19,7 +19,8 @@ SCRIPT = ROOT / "scripts" / "sh_annotate"
 DATA = ROOT / "tests" / "data"
 SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
 KINDS = ["use_stack_allocation", "caller_owned_storage", "bounded_local_buffer",
-         "reserve_capacity", "hoist_out_of_loop", "object_pool", "remove_escape"]
+         "reserve_capacity", "hoist_out_of_loop", "object_pool", "remove_escape",
+         "split_paths"]
 THRESHOLD_RULES = ["threshold/max-escape-rate", "threshold/max-alloc-rate",
                    "threshold/max-eligible-blocks"]
 
@@ -185,3 +186,19 @@ def test_frame_without_debug_info_is_shown_at_the_first_frame_with_a_file(tmp_pa
     assert loc["logicalLocations"][0]["name"] == site["stack"][1]["fn"]
     assert (f"No debug info for inner_nodebug; shown at its caller {site['stack'][1]['fn']}."
             in res["message"]["text"])
+
+
+def test_split_paths_has_its_own_rule(sh, tmp_path):
+    """A line kept by some paths (tests/progs/adv_split.c) is a split_paths result
+    at that line, under its own rule with its own help text."""
+    r = sh("adv_split.c")
+    log, _ = sarif(r.json_path)
+    run = log["runs"][0]
+    res = results(log, "split_paths")
+    assert len(res) == 1
+    rule = run["tool"]["driver"]["rules"][res[0]["ruleIndex"]]
+    assert rule["id"] == "split_paths" and rule["name"] == "SplitPaths"
+    assert "call paths" in rule["help"]["text"]
+    g = r.suggestions("split_paths")[0]
+    region = res[0]["locations"][0]["physicalLocation"]["region"]
+    assert region["startLine"] == g["location"]["line"]
