@@ -498,9 +498,14 @@ static void drop_block(Block* b, Bool parked)
    keeps the memory mapped), would then die of SIGSEGV under the tool.  As
    memcheck does, up to SH_HELD_BYTES of freed memory is held, oldest given
    back first, blocks of SH_HELD_BIG bytes or more before the others (so a
-   few big frees do not flush every small block). */
-#define SH_HELD_BYTES (20 * 1024 * 1024)
-#define SH_HELD_BIG   (1024 * 1024)
+   few big frees do not flush every small block).  Each block is charged
+   what it costs while held, not just its requested size: the arena's
+   header and redzones and our queue entry (SH_HELD_OVERHEAD, about 70 bytes
+   on amd64) on top of the payload rounded to 16.  Counting the payload
+   alone held millions of small blocks (gawk: +70 MB of peak memory). */
+#define SH_HELD_BYTES    (10 * 1024 * 1024)
+#define SH_HELD_BIG      (1024 * 1024)
+#define SH_HELD_OVERHEAD 64
 
 typedef struct { void* p; SizeT n; } Held;
 typedef struct { Held* q; UInt cap, head, len; } HeldQueue;
@@ -535,6 +540,7 @@ static void held_pop(HeldQueue* hq)
 
 static void release_memory(void* p, SizeT n)
 {
+   n = VG_ROUNDUP(n, 16) + SH_HELD_OVERHEAD;   /* its cost while held */
    held_push(n >= SH_HELD_BIG ? &held_big : &held_small, p, n);
    held_bytes += n;
    while (held_bytes > SH_HELD_BYTES) {
