@@ -63,14 +63,21 @@ static void note_first_escape(Site* s, ShClass cls, Addr ip, HChar* target)
    s->first_escape.target = target;
 }
 
+/* Which store locations escape the block (for remove_escape): the first
+   one, or "more than one".  Returns True when ip is the first. */
+static Bool note_escape_ip(Block* b, Addr ip, ShClass cls)
+{
+   if (b->escape_ip == 0) { b->escape_ip = ip; b->escape_ip_cls = cls; return True; }
+   if (b->escape_ip != ip) b->escape_ip_multi = True;
+   return False;
+}
+
 /* A global or thread escape (heap escapes go through SH_(escape_heap)). */
 static void escape(Block* b, ShClass cls, Addr ip, Addr dest, ThreadId other)
 {
    Site* s = b->site;
    ShEscape e = escape_of(cls);
-   /* Which store locations escape the block (for remove_escape). */
-   if (b->escape_ip == 0) { b->escape_ip = ip; b->escape_ip_cls = cls; }
-   else if (b->escape_ip != ip) b->escape_ip_multi = True;
+   note_escape_ip(b, ip, cls);
    if (e <= b->escape) return;
    b->escape = e;
    b->esc_dest = dest;
@@ -90,17 +97,11 @@ void SH_(escape_block)(Block* b, ShClass cls, Addr ip, Addr dest)
    could not live on the stack, for the reason why. */
 void SH_(escape_heap)(Block* b, Addr ip, const Site* holder_site, const ShWhy* why)
 {
-   Site* s = b->site;
-   if (b->escape_ip == 0) {
-      b->escape_ip = ip;
-      b->escape_ip_cls = SH_CLASS_HEAP;
-      /* the holder's line tells a structure's own links apart (remove_escape) */
-      b->escape_dest_site = holder_site;
-   } else if (b->escape_ip != ip) b->escape_ip_multi = True;
+   /* the holder's line tells a structure's own links apart (remove_escape) */
+   if (note_escape_ip(b, ip, SH_CLASS_HEAP)) b->escape_dest_site = holder_site;
    if (SH_ESC_HEAP <= b->escape) return;
    b->escape = SH_ESC_HEAP;
-   if (!s->first_escape.valid)
-      note_first_escape(s, SH_CLASS_HEAP, ip, describe_heap_target(holder_site, why));
+   SH_(note_heap_first_escape)(b->site, ip, holder_site, why);
 }
 
 /* First escape of a site whose block was judged heap through a holder
