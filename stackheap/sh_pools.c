@@ -202,15 +202,21 @@ void SH_(pool_create)(ThreadId tid, Addr handle, UWord flags)
    }
 }
 
-void SH_(pool_alloc)(ThreadId tid, Addr handle, Addr a, SizeT n)
+/* The pool of handle, or NULL after warning with msg (a request through
+   an address that is not a pool). */
+static Pool* pool_or_warn(ThreadId tid, Addr handle, const HChar* msg)
 {
    Pool* p = pool_of(handle);
+   if (p == NULL) SH_(misuse)(tid, False, "%s", msg);
+   return p;
+}
+
+void SH_(pool_alloc)(ThreadId tid, Addr handle, Addr a, SizeT n)
+{
+   Pool* p = pool_or_warn(tid, handle, "VALGRIND_MEMPOOL_ALLOC through an address that "
+                          "is not a memory pool (ignored; create the pool first)");
    Block* b;
-   if (p == NULL) {
-      SH_(misuse)(tid, False, "VALGRIND_MEMPOOL_ALLOC through an address that is not a "
-                  "memory pool (ignored; create the pool first)");
-      return;
-   }
+   if (p == NULL) return;
    if (p->metapool) { add_member(p, a, n); return; }
    b = SH_(custom_alloc)(tid, a, n, handle);
    if (b == NULL) return;
@@ -283,14 +289,11 @@ void SH_(pool_free)(ThreadId tid, Addr handle, Addr a)
 
 void SH_(pool_destroy)(ThreadId tid, Addr handle)
 {
-   Pool* p = pool_of(handle);
+   Pool* p = pool_or_warn(tid, handle, "VALGRIND_DESTROY_MEMPOOL of an address that is "
+                          "not a memory pool (ignored)");
    XArray* list;
    Word i;
-   if (p == NULL) {
-      SH_(misuse)(tid, False, "VALGRIND_DESTROY_MEMPOOL of an address that is not a "
-                  "memory pool (ignored)");
-      return;
-   }
+   if (p == NULL) return;
    list = member_list(p);
    if (!p->metapool) {
       for (i = 0; i < VG_(sizeXA)(list); i++) {
@@ -312,14 +315,11 @@ void SH_(pool_destroy)(ThreadId tid, Addr handle)
 
 void SH_(pool_trim)(ThreadId tid, Addr handle, Addr a, SizeT n)
 {
-   Pool* p = pool_of(handle);
+   Pool* p = pool_or_warn(tid, handle, "VALGRIND_MEMPOOL_TRIM of an address that is not "
+                          "a memory pool (ignored)");
    XArray* list;
    Word i;
-   if (p == NULL) {
-      SH_(misuse)(tid, False, "VALGRIND_MEMPOOL_TRIM of an address that is not a memory "
-                  "pool (ignored)");
-      return;
-   }
+   if (p == NULL) return;
    list = member_list(p);
    for (i = 0; i < VG_(sizeXA)(list); i++) {
       Member* m;
@@ -354,16 +354,13 @@ void SH_(pool_trim)(ThreadId tid, Addr handle, Addr a, SizeT n)
 
 void SH_(pool_move)(ThreadId tid, Addr from, Addr to)
 {
-   Pool* p = pool_of(from);
+   Pool* p = pool_or_warn(tid, from, "VALGRIND_MOVE_MEMPOOL of an address that is not a "
+                          "memory pool (ignored)");
    Pool* q = pool_of(to);
    HChar name[512];
    XArray* list;
    Word i;
-   if (p == NULL) {
-      SH_(misuse)(tid, False, "VALGRIND_MOVE_MEMPOOL of an address that is not a memory "
-                  "pool (ignored)");
-      return;
-   }
+   if (p == NULL) return;
    if (from == to) return;
    if (q != NULL) {
       name_pool(q, name, sizeof name);
