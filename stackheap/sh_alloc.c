@@ -98,6 +98,7 @@ static void find_alloc_frame(ThreadId tid, Block* b, Addr d0_sp, Addr d0_ip)
    if (ts->frames[idx].signal && ts->frames[idx].fn == 0)
       ts->frames[idx].fn = d0_ip;
    b->alloc_idx = idx;
+   tl_assert(ts->frames[idx].serial >> SH_SERIAL_BITS == 0);   /* Block's field */
    b->alloc_serial = ts->frames[idx].serial;
    b->home_idx = idx;
 }
@@ -130,12 +131,14 @@ static Block* record_block(ThreadId tid, Addr p, SizeT n, Bool custom, Addr pool
    Block* b = SH_(block_new)(custom);
    Addr d0_sp, d0_ip;
    b->start = p;
-   b->pool = pool;
-   b->size = b->max_size = n;
+   b->size = n;
+   if (pool != 0) SH_(bx_make)(b)->pool = pool;
+   /* Bounds of Block's narrow fields. */
+   tl_assert(tid < VG_N_THREADS && tid < (1 << 16));
+   tl_assert(SH_(instrs) >> SH_TIME_BITS == 0);
    b->tid = tid;
    b->alloc_time = SH_(instrs);
    b->counted = SH_(collecting);
-   b->chain_first = n;
    if (!SH_(blocks_insert)(b)) {
       SH_(misuse)(tid, False, "a %s overlaps one already tracked (ignored)",
                   pool ? "memory pool block" : "VALGRIND_MALLOCLIKE_BLOCK block");
@@ -178,9 +181,10 @@ static void note_home(Site* s, Block* b, const ShHome* home)
       where stores left it), else the free after the frames in between
       returned (known when the verdict is given at the free itself). */
    if (h->pin == SH_PIN_NONE && home->idx < b->alloc_idx) {
-      if (home->idx == b->home_idx && b->home_store_ip != 0) {
+      const BlockExtra* x = SH_(bx)(b);
+      if (home->idx == b->home_idx && x != NULL && x->home_store_ip != 0) {
          h->pin = SH_PIN_STORE;
-         h->pin_ip = b->home_store_ip;
+         h->pin_ip = x->home_store_ip;
       } else if (cur_free_ip != 0 && b == cur_free_block) {
          h->pin = SH_PIN_FREE;
          h->pin_ip = cur_free_ip;
@@ -198,7 +202,7 @@ static void note_home(Site* s, Block* b, const ShHome* home)
 
 Bool SH_(too_large)(const Block* b)
 {
-   return b->max_size > SH_(clo_max_stack_block);
+   return SH_(block_max_size)(b) > SH_(clo_max_stack_block);
 }
 
 /* Where the block could have lived, judged by frames alone (escapes
@@ -269,18 +273,20 @@ static void note_sole_escape(Site* s, Block* b, const ShOwn* own,
       s->sole_escape_dest_ip = dest_site->ips[0];
    s->sole_escape_blocks++;
    if (held) s->sole_escape_held++;
-   if (b->max_size > s->sole_escape_max_size) s->sole_escape_max_size = b->max_size;
+   if (SH_(block_max_size)(b) > s->sole_escape_max_size)
+      s->sole_escape_max_size = SH_(block_max_size)(b);
 }
 
 void SH_(block_verdict)(Block* b, const ShOwn* own, ShClass cls,
                         const ShHome* home, const ShVia* via)
 {
    Site* s = b->site;
-   Addr ip = b->escape_ip;
+   const EscapePoint* ept = &SH_(escape_pts)[b->escape_pt];
+   Addr ip = ept->ip;
    Bool multi = b->escape_ip_multi;
-   UChar ip_cls = b->escape_ip_cls;
+   UChar ip_cls = ept->cls;
    s->classes[cls]++;
-   s->cls_bytes[cls] += b->max_size;
+   s->cls_bytes[cls] += SH_(block_max_size)(b);
    SH_(total_classes)[cls]++;
    if (cls == SH_CLASS_GLOBAL || cls == SH_CLASS_THREAD || cls == SH_CLASS_HEAP)
       s->escaped_freed++;
@@ -296,7 +302,7 @@ void SH_(block_verdict)(Block* b, const ShOwn* own, ShClass cls,
          for a holder known at the store, when a block of the holder's site
          was still live at this free (an approximation: the holder's
          address is not kept). */
-      const Site* dest_site = via != NULL ? via->holder_site : b->escape_dest_site;
+      const Site* dest_site = via != NULL ? via->holder_site : ept->dest_site;
       Bool held = via != NULL ? b != cur_free_block
                               : (dest_site != NULL && dest_site->live > 0);
       note_sole_escape(s, b, own, ip, multi, ip_cls, dest_site, held);
@@ -330,12 +336,13 @@ static void note_reuse(Site* s, Block* b)
    old_size): the longest chain of the site is its reserve_capacity story. */
 static void note_growth_step(Site* s, Block* b, SizeT old_size, SizeT new_size)
 {
-   b->growth++;
+   BlockExtra* x = SH_(bx_make)(b);
+   x->growth++;
    s->growth_steps++;
    s->growth_bytes += old_size;
-   if (b->growth > s->max_growth_chain) {
-      s->max_growth_chain = b->growth;
-      s->chain_first_size = b->chain_first;
+   if (x->growth > s->max_growth_chain) {
+      s->max_growth_chain = x->growth;
+      s->chain_first_size = x->chain_first;
       s->chain_last_size = new_size;
    }
 }
@@ -345,12 +352,18 @@ static void note_growth_step(Site* s, Block* b, SizeT old_size, SizeT new_size)
 static void note_copy_growth(Site* s, Block* b)
 {
    Block* succ;
+   const BlockExtra* bx;
+   BlockExtra* sx;
    if (s->last_alloc_time <= b->alloc_time || s->last_alloc_size <= b->size)
       return;
    succ = SH_(block_exact)(s->last_alloc_start, b->custom);
-   if (succ == NULL || succ->site != s || succ->growth > 0) return;
-   succ->growth = b->growth;
-   succ->chain_first = b->chain_first;
+   if (succ == NULL || succ->site != s) return;
+   sx = SH_(bx)(succ);
+   if (sx != NULL && sx->growth > 0) return;
+   bx = SH_(bx)(b);
+   sx = SH_(bx_make)(succ);
+   sx->growth = bx ? bx->growth : 0;
+   sx->chain_first = bx ? bx->chain_first : b->size;
    s->growth_copy_steps++;
    note_growth_step(s, succ, b->size, succ->size);
 }
@@ -447,7 +460,7 @@ static Bool retire_block(ThreadId tid, Block* b, Bool at_exit)
    if (at_exit) {
       ShClass cls = SH_(class_if_never_freed)(b);
       s->classes[cls]++;
-      s->cls_bytes[cls] += b->max_size;
+      s->cls_bytes[cls] += SH_(block_max_size)(b);
       SH_(total_classes)[cls]++;
       s->unfreed_at_exit++;
       if (cls == SH_CLASS_HEAP && b->escape == SH_ESC_NONE)
@@ -469,7 +482,7 @@ static Bool retire_block(ThreadId tid, Block* b, Bool at_exit)
    }
    note_reuse(s, b);
    note_copy_growth(s, b);
-   if (b->hn != NULL) {
+   if (SH_(block_hn)(b) != NULL) {
       Bool parked = SH_(holders_freed)(b, &own);
       cur_free_ip = 0;
       cur_free_block = NULL;
@@ -645,13 +658,15 @@ void SH_(builtin_vec_delete_aligned)(ThreadId tid, void* p, SizeT align)
 static void note_resize(Block* b, SizeT new_n)
 {
    Site* s = b->site;
+   BlockExtra* x;
    if (!b->counted || s == NULL) { SH_(block_set_size)(b, new_n); return; }
+   x = SH_(bx_make)(b);   /* before the size changes: it keeps the largest */
    s->reallocs++;
    note_live_bytes((Long)new_n - (Long)b->size);
-   if (new_n > b->max_size) {
-      s->bytes += new_n - b->max_size;
-      SH_(total_bytes) += new_n - b->max_size;
-      b->max_size = new_n;
+   if (new_n > x->max_size) {
+      s->bytes += new_n - x->max_size;
+      SH_(total_bytes) += new_n - x->max_size;
+      x->max_size = new_n;
       if (new_n > s->max_size) s->max_size = new_n;
    }
    if (new_n > b->size)

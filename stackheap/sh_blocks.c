@@ -227,12 +227,12 @@ static void set_covers(Index* ix, Addr from, Addr to, Block* b, Block* old)
    }
 }
 
-/* The table a block belongs in: b->pool must be set before it is
+/* The table a block belongs in: its pool must be set before it is
    inserted (a pool's handle may change, never to or from 0). */
 static Index* index_of(const Block* b)
 {
    if (!b->custom) return &malloc_index;
-   return b->pool ? &pool_index : &custom_index;
+   return SH_(block_pool)(b) ? &pool_index : &custom_index;
 }
 
 /* Calls fn(b, arg) for the blocks of ix starting in [lo, hi), in address
@@ -340,6 +340,7 @@ void SH_(blocks_init)(void)
    malloc_index.top = zeroed_mem(sizeof(Slot*) << L1_BITS, "sh.blocks.l1");
    pool_index.top = zeroed_mem(sizeof(Slot*) << L1_BITS, "sh.blocks.l1");
    custom_index.top = zeroed_mem(sizeof(Slot*) << L1_BITS, "sh.blocks.l1");
+   SH_(records_init)();
 }
 
 Block* SH_(block_new)(Bool custom)
@@ -374,6 +375,7 @@ Bool SH_(blocks_insert)(Block* b)
 void SH_(block_discard)(Block* b)
 {
    tl_assert(!b->indexed);
+   SH_(bx_drop)(b);
    VG_(freeEltPA)(block_pool, b);
 }
 
@@ -385,6 +387,7 @@ void SH_(blocks_detach)(Block* b)
 void SH_(blocks_remove)(Block* b)
 {
    SH_(blocks_detach)(b);
+   SH_(bx_drop)(b);
    VG_(freeEltPA)(block_pool, b);
 }
 
@@ -505,7 +508,7 @@ ULong SH_(blocks_table_bytes)(void)
    table do not overlap. */
 static Int lookup_rank(const Block* b)
 {
-   return !b->custom ? 2 : b->pool ? 1 : 0;   /* block_containing's order */
+   return !b->custom ? 2 : SH_(block_pool)(b) ? 1 : 0;   /* block_containing's order */
 }
 
 static Addr prev_end;
@@ -517,6 +520,7 @@ static void check_block(Block* b)
    Int i;
    Block* got;
    if (!set_ok) return;
+   if (!SH_(records_sane)(b)) { set_ok = False; return; }
    if (!b->indexed || b->start < prev_end
        || (b->next != NULL && b->next->start <= b->start)) {
       set_ok = False;

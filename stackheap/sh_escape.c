@@ -64,12 +64,13 @@ static void note_first_escape(Site* s, ShClass cls, Addr ip, HChar* target)
 }
 
 /* Which store locations escape the block (for remove_escape): the first
-   one, or "more than one".  Returns True when ip is the first. */
-static Bool note_escape_ip(Block* b, Addr ip, ShClass cls)
+   one (with the holder's site for a heap escape: a structure's own links),
+   or "more than one". */
+static void note_escape_ip(Block* b, Addr ip, ShClass cls, const Site* holder_site)
 {
-   if (b->escape_ip == 0) { b->escape_ip = ip; b->escape_ip_cls = cls; return True; }
-   if (b->escape_ip != ip) b->escape_ip_multi = True;
-   return False;
+   Addr first = SH_(block_escape_ip)(b);
+   if (first == 0) { b->escape_pt = SH_(escape_pt_for)(ip, cls, holder_site); return; }
+   if (first != ip) b->escape_ip_multi = True;
 }
 
 /* A global or thread escape (heap escapes go through SH_(escape_heap)). */
@@ -77,12 +78,14 @@ static void escape(Block* b, ShClass cls, Addr ip, Addr dest, ThreadId other)
 {
    Site* s = b->site;
    ShEscape e = escape_of(cls);
-   note_escape_ip(b, ip, cls);
+   BlockExtra* x;
+   note_escape_ip(b, ip, cls, NULL);
    if (e <= b->escape) return;
    b->escape = e;
-   b->esc_dest = dest;
-   b->esc_other = other;
-   if (b->hn != NULL) SH_(holders_drop)(b);
+   x = SH_(bx_make)(b);
+   x->esc_dest = dest;
+   x->esc_other = other;
+   if (x->hn != NULL) SH_(holders_drop)(b);
    if (!s->first_escape.valid)
       note_first_escape(s, cls, ip, describe_target(cls, dest, other));
 }
@@ -98,7 +101,7 @@ void SH_(escape_block)(Block* b, ShClass cls, Addr ip, Addr dest)
 void SH_(escape_heap)(Block* b, Addr ip, const Site* holder_site, const ShWhy* why)
 {
    /* the holder's line tells a structure's own links apart (remove_escape) */
-   if (note_escape_ip(b, ip, SH_CLASS_HEAP)) b->escape_dest_site = holder_site;
+   note_escape_ip(b, ip, SH_CLASS_HEAP, holder_site);
    if (SH_ESC_HEAP <= b->escape) return;
    b->escape = SH_ESC_HEAP;
    SH_(note_heap_first_escape)(b->site, ip, holder_site, why);
@@ -137,7 +140,7 @@ static void stack_store(ThreadState* ts, Block* b, Addr dest, Addr ip)
    /* Stack above every frame we know (start-up code): no home can hold it. */
    anc = j < 0 ? -1 : SH_(surviving_ancestor)(ts, j, b->alloc_serial);
    tl_assert(anc < ts->depth);
-   if (anc < b->home_idx) { b->home_idx = anc; b->home_store_ip = ip; }
+   if (anc < b->home_idx) { b->home_idx = anc; SH_(bx_make)(b)->home_store_ip = ip; }
 }
 
 ULong SH_(n_store_checks) = 0;   /* helper calls (values inside the heap bounds) */
@@ -157,7 +160,7 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
    if (!b->counted || b->site == NULL) return;
    /* Nothing more to learn once global and already known to escape at
       more than one code location (remove_escape needs the second one). */
-   if (b->escape == SH_ESC_GLOBAL && (b->escape_ip_multi || b->escape_ip == ip))
+   if (b->escape == SH_ESC_GLOBAL && (b->escape_ip_multi || SH_(block_escape_ip)(b) == ip))
       return;
    if (dest - b->start < b->size) return;           /* into itself */
    ts = SH_(cur_ts) ? SH_(cur_ts) : SH_(thread)(VG_(get_running_tid)());

@@ -280,9 +280,14 @@ Bool  SH_(is_alloc_frame_ip)(Addr ip);
 /*--- Heap blocks (sh_blocks.c, sh_alloc.c)                ---*/
 /*------------------------------------------------------------*/
 
-/* Fields ordered so that the record has no holes: every live block has
-   one (4 million live blocks are ~480 MB; issue 9 added escape_dest_site
-   and home_store_ip). */
+/* Every live block has a record, so it is kept small (issue 10: 4 million
+   live blocks within 100 bytes each, table and arena included): 64 bytes.
+   What most blocks never need lives in a side record (BlockExtra, made on
+   first need); the escaping store location and its holder's site are an
+   interned escape point (a few distinct ones per program); time, serial,
+   thread and flags share words (the bounds are asserted where set). */
+#define SH_TIME_BITS   48     /* alloc_time: 2^48 guest instructions */
+#define SH_SERIAL_BITS 48     /* alloc_serial: 2^48 calls on one thread */
 typedef struct _Block {
    /* start and size place the block in the table: while it is inserted,
       change size only with SH_(block_set_size), and start only between
@@ -290,37 +295,77 @@ typedef struct _Block {
    Addr   start;          /* first byte */
    struct _Block* next;   /* next block starting in the same granule (sh_blocks.c) */
    SizeT  size;           /* current requested size */
-   SizeT  max_size;       /* largest size it reached (realloc) */
    Site*  site;
-   ULong  alloc_time;     /* SH_(instrs) */
-   ULong  alloc_serial;   /* serial of the allocating frame */
-   ThreadId tid;          /* allocating thread */
+   ULong  alloc_time : SH_TIME_BITS;      /* SH_(instrs) */
+   ULong  tid : 16;                       /* allocating thread (< VG_N_THREADS) */
+   ULong  alloc_serial : SH_SERIAL_BITS;  /* serial of the allocating frame */
+   ULong  escape : 2;                     /* ShEscape */
+   /* More than one code location's stores moved it out (remove_escape). */
+   ULong  escape_ip_multi : 1;
+   ULong  custom : 1;     /* VALGRIND_MALLOCLIKE_BLOCK or a mempool's */
+   ULong  counted : 1;    /* allocated while collecting */
+   ULong  indexed : 1;    /* in the live-block table (sh_blocks.c) */
+   /* The first code location whose stores moved it out, with its class
+      and (issue 9) the holder's site for a heap escape: an index into the
+      escape points (sh_records.c), 0 while it has not escaped. */
+   UInt   escape_pt;
+   UInt   xid;            /* its BlockExtra, 0: none (sh_records.c) */
    Int    alloc_idx;      /* shadow index of the allocating frame; -1: untracked */
    Int    home_idx;       /* innermost frame enclosing every store so far (<= alloc_idx) */
-   UInt   growth;         /* growth steps of this logical buffer so far */
+} Block;
+
+/* The fields of a block that most blocks never use (sh_records.c). */
+typedef struct _BlockExtra {
+   /* A block without one has max_size == size, chain_first == the size it
+      was allocated with, growth == 0 and the other fields 0. */
+   SizeT  max_size;       /* largest size it reached (realloc) */
    SizeT  chain_first;    /* size when its growth chain started */
    Addr   pool;           /* mempool handle, 0 when none */
-   /* The single code location whose stores moved it out, if only one did
-      (for remove_escape); multi marks "more than one". */
-   Addr   escape_ip;
-   /* issue 9: for a heap escape at escape_ip, the holder's site (a
-      structure's own links), and the stack store that last moved home_idx
-      out (what pinned the home) */
-   const struct _Site* escape_dest_site;
+   /* The stack store that last moved home_idx out (what pinned the home). */
    Addr   home_store_ip;
-   Bool   escape_ip_multi;
-   UChar  escape_ip_cls;
-   UChar  escape;         /* ShEscape */
-   Bool   custom;         /* VALGRIND_MALLOCLIKE_BLOCK or a mempool's */
-   Bool   counted;        /* allocated while collecting */
-   Bool   indexed;        /* in the live-block table (sh_blocks.c) */
    /* Its first global or thread escape: where to (for holder chains). */
    Addr   esc_dest;
-   ThreadId esc_other;
    /* Its node in the holder graph (sh_holders.c); NULL while it neither
       holds nor is held by another block. */
    struct _HNode* hn;
-} Block;
+   UInt   growth;         /* growth steps of this logical buffer so far */
+   ThreadId esc_other;
+} BlockExtra;
+
+/* Side records sit in chunks of SH_XCHUNK, found by index without a lock
+   or a search: reading one is two loads. */
+#define SH_XCHUNK_BITS 12
+extern BlockExtra** SH_(xchunks);
+static inline BlockExtra* SH_(bx)(const Block* b)   /* NULL: none yet */
+{
+   UInt i = b->xid;
+   if (i == 0) return NULL;
+   return &SH_(xchunks)[i >> SH_XCHUNK_BITS][i & ((1 << SH_XCHUNK_BITS) - 1)];
+}
+BlockExtra* SH_(bx_make)(Block* b);       /* SH_(bx), made (zeroed + defaults) if none */
+void   SH_(bx_drop)(Block* b);            /* when the record is freed */
+ULong  SH_(max_block_extras)(void);       /* most side records live at once (--stats) */
+Bool   SH_(records_sane)(const Block* b); /* its side record and escape point */
+
+static inline SizeT SH_(block_max_size)(const Block* b)
+{ const BlockExtra* x = SH_(bx)(b); return x ? x->max_size : b->size; }
+static inline Addr SH_(block_pool)(const Block* b)
+{ const BlockExtra* x = SH_(bx)(b); return x ? x->pool : 0; }
+static inline struct _HNode* SH_(block_hn)(const Block* b)
+{ const BlockExtra* x = SH_(bx)(b); return x ? x->hn : NULL; }
+
+/* Escape points: a block's first escaping store location, its class, and
+   for a heap escape the holder's site. */
+typedef struct {
+   Addr        ip;
+   const struct _Site* dest_site;
+   UChar       cls;       /* ShClass */
+} EscapePoint;
+extern EscapePoint* SH_(escape_pts);
+UInt SH_(escape_pt_for)(Addr ip, UChar cls, const struct _Site* dest_site);   /* never 0 */
+static inline Addr SH_(block_escape_ip)(const Block* b)   /* 0: not escaped */
+{ return SH_(escape_pts)[b->escape_pt].ip; }
+void SH_(records_init)(void);
 
 void   SH_(blocks_init)(void);
 Block* SH_(block_new)(Bool custom);       /* zeroed, not yet inserted */

@@ -93,7 +93,7 @@ static void init_once(void)
 
 static HNode* node_of(Block* b)
 {
-   HNode* n = b->hn;
+   HNode* n = SH_(block_hn)(b);
    if (n != NULL) return n;
    init_once();
    n = VG_(allocEltPA)(node_pool);
@@ -104,7 +104,7 @@ static HNode* node_of(Block* b)
    n->home.idx = -1;
    n->holders = n->holders_in;
    n->cap = SH_HOLDERS_INLINE;
-   b->hn = n;
+   SH_(bx_make)(b)->hn = n;
    return n;
 }
 
@@ -136,15 +136,18 @@ static void why_of_escape(const Block* b, /*OUT*/ShWhy* w)
 {
    VG_(memset)(w, 0, sizeof *w);
    switch (b->escape) {
-   case SH_ESC_GLOBAL: w->kind = SH_WHY_GLOBAL; w->dest = b->esc_dest; break;
+   /* (a global or thread escape made its side record) */
+   case SH_ESC_GLOBAL: w->kind = SH_WHY_GLOBAL; w->dest = SH_(bx)(b)->esc_dest; break;
    case SH_ESC_THREAD:
-      w->kind = b->esc_other == 0 ? SH_WHY_THREAD_HANDOFF : SH_WHY_THREAD_STACK;
-      w->other = b->esc_other;
+      w->kind = SH_(bx)(b)->esc_other == 0 ? SH_WHY_THREAD_HANDOFF : SH_WHY_THREAD_STACK;
+      w->other = SH_(bx)(b)->esc_other;
       break;
-   case SH_ESC_HEAP:
-      if (b->hn != NULL && b->hn->why.kind != SH_WHY_NONE) *w = b->hn->why;
+   case SH_ESC_HEAP: {
+      const HNode* n = SH_(block_hn)(b);
+      if (n != NULL && n->why.kind != SH_WHY_NONE) *w = n->why;
       else w->kind = SH_WHY_HEAP;
       break;
+   }
    default: break;
    }
 }
@@ -255,7 +258,8 @@ static void note_hold_ip(HNode* n, Addr ip)
 /* b is heap for certain: held at ip by a block of site via that can't move. */
 static void mark_heap(Block* b, Addr ip, Site* via, const ShWhy* vw)
 {
-   if (b->hn != NULL && b->hn->why.kind == SH_WHY_NONE) why_held(&b->hn->why, via, vw);
+   HNode* n = SH_(block_hn)(b);
+   if (n != NULL && n->why.kind == SH_WHY_NONE) why_held(&n->why, via, vw);
    SH_(escape_heap)(b, ip, via, vw);
    SH_(holders_drop)(b);
 }
@@ -264,7 +268,7 @@ static void mark_heap(Block* b, Addr ip, Site* via, const ShWhy* vw)
    frees the judged holders' nodes it kept alive. */
 void SH_(holders_drop)(Block* b)
 {
-   HNode* n = b->hn;
+   HNode* n = SH_(block_hn)(b);
    Int i;
    if (n == NULL) return;
    for (i = 0; i < n->n_holders; i++) unref(n->holders[i]);
@@ -419,7 +423,7 @@ static void release(HNode* m)
    if (m->holders != m->holders_in) VG_(free)(m->holders);
    m->holders = m->holders_in;
    m->cap = SH_HOLDERS_INLINE;
-   b->hn = NULL;
+   SH_(bx)(b)->hn = NULL;
    m->block = NULL;
    if (m->parked) SH_(block_discard)(b);
    unref(m);
@@ -634,7 +638,7 @@ static void give_up(HNode* x)
 
 Bool SH_(holders_freed)(Block* b, const ShOwn* own)
 {
-   HNode* n = b->hn;
+   HNode* n = SH_(block_hn)(b);
    Bool parked = False;
    tl_assert(n != NULL && n->state == HN_LIVE);
    n->refs++;   /* keep it readable while it may be judged and released */
@@ -663,7 +667,7 @@ Bool SH_(holders_freed)(Block* b, const ShOwn* own)
 
 Bool SH_(held_by_non_stack)(const Block* b)
 {
-   const HNode* n = b->hn;
+   const HNode* n = SH_(block_hn)(b);
    Int i;
    if (n == NULL) return False;
    for (i = 0; i < n->n_holders; i++)
@@ -674,7 +678,7 @@ Bool SH_(held_by_non_stack)(const Block* b)
 /* A live block at exit with a holder that could not move: the holder. */
 static const HNode* bad_holder(const Block* b)
 {
-   const HNode* n = b->hn;
+   const HNode* n = SH_(block_hn)(b);
    Int i;
    if (n == NULL) return NULL;
    for (i = 0; i < n->n_holders; i++)
@@ -686,12 +690,12 @@ void SH_(holders_note_exit_escape)(Block* b)
 {
    const HNode* h = bad_holder(b);
    if (h != NULL && b->site != NULL)
-      SH_(note_heap_first_escape)(b->site, b->hn->hold_ip, h->site, &h->why);
+      SH_(note_heap_first_escape)(b->site, SH_(block_hn)(b)->hold_ip, h->site, &h->why);
 }
 
 static void never_freed(Block* b)
 {
-   HNode* n = b->hn;
+   HNode* n = SH_(block_hn)(b);
    if (n == NULL) return;
    tl_assert(n->state == HN_LIVE);
    n->state = HN_DONE;

@@ -5,7 +5,7 @@
 /* A memory pool is named by its handle (the "anchor" address given to
    VALGRIND_CREATE_MEMPOOL; VALGRIND_MOVE_MEMPOOL changes it).  Its blocks
    are blocks like malloc's (sh_alloc.c gives them their verdicts), kept
-   in the block table's pool set with b->pool = the handle, and listed
+   in the block table's pool set with the handle as their pool, and listed
    here too so that DESTROY, TRIM and MOVE reach them without scanning
    every block.  As in memcheck:
    - a block is freed only through its own pool: MEMPOOL_FREE through
@@ -173,7 +173,7 @@ void SH_(pool_create)(ThreadId tid, Addr handle, UWord flags)
    Pool* p = pool_of(handle);
    HChar name[512];
    if (handle == 0) {
-      /* b->pool == 0 means "no pool": a null handle cannot name one. */
+      /* a block's pool 0 means "no pool": a null handle cannot name one. */
       SH_(misuse)(tid, False, "VALGRIND_CREATE_MEMPOOL with a null handle (ignored)");
       return;
    }
@@ -232,7 +232,7 @@ static Bool find_member(Pool* p, Addr a, /*OUT*/Member** m, /*OUT*/Block** b)
    if (*m == NULL) return False;
    if (!p->metapool) {
       *b = SH_(pool_block_exact)(a);
-      tl_assert(*b != NULL && (*b)->pool == p->handle);
+      tl_assert(*b != NULL && SH_(block_pool)(*b) == p->handle);
    }
    return True;
 }
@@ -242,7 +242,7 @@ static Bool find_member(Pool* p, Addr a, /*OUT*/Member** m, /*OUT*/Block** b)
 static void refuse_elsewhere(ThreadId tid, Pool* p, Addr handle, Addr a, const HChar* what)
 {
    Block* b = SH_(pool_block_exact)(a);
-   Pool* owner = b != NULL ? pool_of(b->pool) : NULL;
+   Pool* owner = b != NULL ? pool_of(SH_(block_pool)(b)) : NULL;
    Member* chunk;
    HChar via[512], own[512];
    if (owner == NULL) {
@@ -373,8 +373,8 @@ void SH_(pool_move)(ThreadId tid, Addr from, Addr to)
    if (!p->metapool) {
       for (i = 0; i < VG_(sizeXA)(list); i++) {
          Block* b = SH_(pool_block_exact)(((Member*)VG_(indexXA)(list, i))->start);
-         tl_assert(b != NULL && b->pool == from);
-         b->pool = to;
+         tl_assert(b != NULL && SH_(block_pool)(b) == from);
+         SH_(bx)(b)->pool = to;
       }
    }
    VG_(deleteXA)(list);
