@@ -181,10 +181,9 @@ static void note_home(Site* s, Block* b, const ShHome* home)
       where stores left it), else the free after the frames in between
       returned (known when the verdict is given at the free itself). */
    if (h->pin == SH_PIN_NONE && home->idx < b->alloc_idx) {
-      const BlockExtra* x = SH_(bx)(b);
-      if (home->idx == b->home_idx && x != NULL && x->home_store_ip != 0) {
+      if (home->idx == b->home_idx && SH_(block_home_store_ip)(b) != 0) {
          h->pin = SH_PIN_STORE;
-         h->pin_ip = x->home_store_ip;
+         h->pin_ip = SH_(block_home_store_ip)(b);
       } else if (cur_free_ip != 0 && b == cur_free_block) {
          h->pin = SH_PIN_FREE;
          h->pin_ip = cur_free_ip;
@@ -281,7 +280,7 @@ void SH_(block_verdict)(Block* b, const ShOwn* own, ShClass cls,
                         const ShHome* home, const ShVia* via)
 {
    Site* s = b->site;
-   const EscapePoint* ept = &SH_(escape_pts)[b->escape_pt];
+   const StorePoint* ept = SH_(block_escape_pt)(b);
    Addr ip = ept->ip;
    Bool multi = b->escape_ip_multi;
    UChar ip_cls = ept->cls;

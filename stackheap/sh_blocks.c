@@ -513,6 +513,7 @@ static Int lookup_rank(const Block* b)
 
 static Addr prev_end;
 static Bool set_ok;
+static ULong n_with_extra;
 
 static void check_block(Block* b)
 {
@@ -521,6 +522,7 @@ static void check_block(Block* b)
    Block* got;
    if (!set_ok) return;
    if (!SH_(records_sane)(b)) { set_ok = False; return; }
+   if (b->xid != 0) n_with_extra++;
    if (!b->indexed || b->start < prev_end
        || (b->next != NULL && b->next->start <= b->start)) {
       set_ok = False;
@@ -548,6 +550,7 @@ static void check_block(Block* b)
 Bool SH_(blocks_sane)(void)
 {
    set_ok = True;
+   n_with_extra = 0;
    prev_end = 0;
    for_each_in(&malloc_index, check_block);
    SH_SANE(set_ok, "a malloc'd block is not found where it lies\n");
@@ -557,5 +560,5 @@ Bool SH_(blocks_sane)(void)
    prev_end = 0;
    for_each_in(&pool_index, check_block);
    SH_SANE(set_ok, "a memory pool's block is not found where it lies\n");
-   return True;
+   return SH_(extras_sane)(n_with_extra);
 }

@@ -69,7 +69,7 @@ static void note_first_escape(Site* s, ShClass cls, Addr ip, HChar* target)
 static void note_escape_ip(Block* b, Addr ip, ShClass cls, const Site* holder_site)
 {
    Addr first = SH_(block_escape_ip)(b);
-   if (first == 0) { b->escape_pt = SH_(escape_pt_for)(ip, cls, holder_site); return; }
+   if (first == 0) { b->store_pt = SH_(store_pt_for)(ip, cls, holder_site); return; }
    if (first != ip) b->escape_ip_multi = True;
 }
 
@@ -140,7 +140,10 @@ static void stack_store(ThreadState* ts, Block* b, Addr dest, Addr ip)
    /* Stack above every frame we know (start-up code): no home can hold it. */
    anc = j < 0 ? -1 : SH_(surviving_ancestor)(ts, j, b->alloc_serial);
    tl_assert(anc < ts->depth);
-   if (anc < b->home_idx) { b->home_idx = anc; SH_(bx_make)(b)->home_store_ip = ip; }
+   if (anc < b->home_idx) {
+      b->home_idx = anc;
+      b->store_pt = SH_(store_pt_for)(ip, SH_PT_HOME, NULL);
+   }
 }
 
 ULong SH_(n_store_checks) = 0;   /* helper calls (values inside the heap bounds) */

@@ -283,9 +283,10 @@ Bool  SH_(is_alloc_frame_ip)(Addr ip);
 /* Every live block has a record, so it is kept small (issue 10: 4 million
    live blocks within 100 bytes each, table and arena included): 64 bytes.
    What most blocks never need lives in a side record (BlockExtra, made on
-   first need); the escaping store location and its holder's site are an
-   interned escape point (a few distinct ones per program); time, serial,
-   thread and flags share words (the bounds are asserted where set). */
+   first need); the store location that moved it (out of the stack, or
+   its home out of its frame) is an interned store point (a few distinct
+   ones per program); time, serial, thread and flags share words (the
+   bounds are asserted where set). */
 #define SH_TIME_BITS   48     /* alloc_time: 2^48 guest instructions */
 #define SH_SERIAL_BITS 48     /* alloc_serial: 2^48 calls on one thread */
 typedef struct _Block {
@@ -305,10 +306,13 @@ typedef struct _Block {
    ULong  custom : 1;     /* VALGRIND_MALLOCLIKE_BLOCK or a mempool's */
    ULong  counted : 1;    /* allocated while collecting */
    ULong  indexed : 1;    /* in the live-block table (sh_blocks.c) */
-   /* The first code location whose stores moved it out, with its class
-      and (issue 9) the holder's site for a heap escape: an index into the
-      escape points (sh_records.c), 0 while it has not escaped. */
-   UInt   escape_pt;
+   /* A store point (sh_records.c), 0: none.  Once it escaped: the first
+      code location whose stores moved it out, with its class and (issue 9)
+      the holder's site for a heap escape.  Before: the stack store that
+      last moved home_idx out (what pinned the home).  One field serves
+      both: an escaped block is never judged frame or caller, so its home's
+      pin is never asked for. */
+   UInt   store_pt;
    UInt   xid;            /* its BlockExtra, 0: none (sh_records.c) */
    Int    alloc_idx;      /* shadow index of the allocating frame; -1: untracked */
    Int    home_idx;       /* innermost frame enclosing every store so far (<= alloc_idx) */
@@ -321,8 +325,6 @@ typedef struct _BlockExtra {
    SizeT  max_size;       /* largest size it reached (realloc) */
    SizeT  chain_first;    /* size when its growth chain started */
    Addr   pool;           /* mempool handle, 0 when none */
-   /* The stack store that last moved home_idx out (what pinned the home). */
-   Addr   home_store_ip;
    /* Its first global or thread escape: where to (for holder chains). */
    Addr   esc_dest;
    /* Its node in the holder graph (sh_holders.c); NULL while it neither
@@ -345,7 +347,8 @@ static inline BlockExtra* SH_(bx)(const Block* b)   /* NULL: none yet */
 BlockExtra* SH_(bx_make)(Block* b);       /* SH_(bx), made (zeroed + defaults) if none */
 void   SH_(bx_drop)(Block* b);            /* when the record is freed */
 ULong  SH_(max_block_extras)(void);       /* most side records live at once (--stats) */
-Bool   SH_(records_sane)(const Block* b); /* its side record and escape point */
+Bool   SH_(records_sane)(const Block* b); /* its side record and store point */
+Bool   SH_(extras_sane)(ULong n_live_with);   /* the side records' allocator */
 
 static inline SizeT SH_(block_max_size)(const Block* b)
 { const BlockExtra* x = SH_(bx)(b); return x ? x->max_size : b->size; }
@@ -354,17 +357,25 @@ static inline Addr SH_(block_pool)(const Block* b)
 static inline struct _HNode* SH_(block_hn)(const Block* b)
 { const BlockExtra* x = SH_(bx)(b); return x ? x->hn : NULL; }
 
-/* Escape points: a block's first escaping store location, its class, and
-   for a heap escape the holder's site. */
+/* Store points: a block's first escaping store location, its class, and
+   for a heap escape the holder's site; or (cls SH_PT_HOME) the stack store
+   that pinned its home.  Index 0 is none: ip 0. */
 typedef struct {
    Addr        ip;
    const struct _Site* dest_site;
-   UChar       cls;       /* ShClass */
-} EscapePoint;
-extern EscapePoint* SH_(escape_pts);
-UInt SH_(escape_pt_for)(Addr ip, UChar cls, const struct _Site* dest_site);   /* never 0 */
-static inline Addr SH_(block_escape_ip)(const Block* b)   /* 0: not escaped */
-{ return SH_(escape_pts)[b->escape_pt].ip; }
+   UChar       cls;       /* ShClass, or SH_PT_HOME */
+} StorePoint;
+#define SH_PT_HOME 0xFF
+extern StorePoint* SH_(store_pts);
+UInt SH_(store_pt_for)(Addr ip, UChar cls, const struct _Site* dest_site);   /* never 0 */
+/* Its first escape (ip 0: it has not escaped). */
+static inline const StorePoint* SH_(block_escape_pt)(const Block* b)
+{ return &SH_(store_pts)[b->escape != SH_ESC_NONE ? b->store_pt : 0]; }
+static inline Addr SH_(block_escape_ip)(const Block* b)
+{ return SH_(block_escape_pt)(b)->ip; }
+/* The stack store that last moved its home out, 0: none (or escaped). */
+static inline Addr SH_(block_home_store_ip)(const Block* b)
+{ return SH_(store_pts)[b->escape == SH_ESC_NONE ? b->store_pt : 0].ip; }
 void SH_(records_init)(void);
 
 void   SH_(blocks_init)(void);

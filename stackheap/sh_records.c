@@ -10,10 +10,11 @@
      global or another thread, and blocks in the holder graph.  One is
      made on first need and freed with the block.  They sit in chunks of
      4096, reused through a free list, so finding one is two loads;
-   - escape points: a block's first escaping store location, its class,
-     and the holder's site for a heap escape.  Millions of blocks escape
-     at a few code locations, so each distinct point is stored once
-     (a hash table finds it when a block first escapes). */
+   - store points: a block's first escaping store location, its class,
+     and the holder's site for a heap escape; or, while it has not escaped,
+     the stack store that pinned its home.  Millions of blocks are stored
+     at a few code locations, so each distinct point is stored once (a
+     hash table finds it when a block first escapes or its home moves). */
 
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
@@ -90,12 +91,12 @@ ULong SH_(max_block_extras)(void)
 }
 
 /*------------------------------------------------------------*/
-/*--- Escape points                                        ---*/
+/*--- Store points                                         ---*/
 /*------------------------------------------------------------*/
 
-EscapePoint* SH_(escape_pts) = NULL;
+StorePoint* SH_(store_pts) = NULL;
 static UInt n_pts = 0, cap_pts = 0;
-static UInt* pt_hash = NULL;    /* open addressing: index into escape_pts, 0 empty */
+static UInt* pt_hash = NULL;    /* open addressing: index into store_pts, 0 empty */
 static UInt  pt_hash_size = 0;  /* a power of two, at least twice n_pts */
 
 static UInt pt_hash_of(Addr ip, UChar cls, const Site* dest_site)
@@ -109,9 +110,9 @@ static UInt pt_hash_of(Addr ip, UChar cls, const Site* dest_site)
 static void pt_rehash(void)
 {
    UInt i, size = pt_hash_size ? 2 * pt_hash_size : 256;
-   UInt* t = VG_(calloc)("sh.escpt.hash", size, sizeof(UInt));
+   UInt* t = VG_(calloc)("sh.storept.hash", size, sizeof(UInt));
    for (i = 1; i < n_pts; i++) {
-      const EscapePoint* e = &SH_(escape_pts)[i];
+      const StorePoint* e = &SH_(store_pts)[i];
       UInt h = pt_hash_of(e->ip, e->cls, e->dest_site) & (size - 1);
       while (t[h] != 0) h = (h + 1) & (size - 1);
       t[h] = i;
@@ -121,34 +122,40 @@ static void pt_rehash(void)
    pt_hash_size = size;
 }
 
-UInt SH_(escape_pt_for)(Addr ip, UChar cls, const Site* dest_site)
+static UInt last_pt = 0;   /* blocks often escape where the previous one did */
+
+UInt SH_(store_pt_for)(Addr ip, UChar cls, const Site* dest_site)
 {
    UInt h;
-   EscapePoint* e;
+   StorePoint* e = &SH_(store_pts)[last_pt];
+   if (last_pt != 0 && e->ip == ip && e->cls == cls && e->dest_site == dest_site)
+      return last_pt;
    if (2 * n_pts >= pt_hash_size) pt_rehash();
    h = pt_hash_of(ip, cls, dest_site) & (pt_hash_size - 1);
    while (pt_hash[h] != 0) {
-      e = &SH_(escape_pts)[pt_hash[h]];
-      if (e->ip == ip && e->cls == cls && e->dest_site == dest_site) return pt_hash[h];
+      e = &SH_(store_pts)[pt_hash[h]];
+      if (e->ip == ip && e->cls == cls && e->dest_site == dest_site)
+         return last_pt = pt_hash[h];
       h = (h + 1) & (pt_hash_size - 1);
    }
    if (n_pts == cap_pts) {
       cap_pts *= 2;
-      SH_(escape_pts) = VG_(realloc)("sh.escpt", SH_(escape_pts), cap_pts * sizeof(EscapePoint));
+      SH_(store_pts) = VG_(realloc)("sh.storept", SH_(store_pts), cap_pts * sizeof(StorePoint));
    }
-   e = &SH_(escape_pts)[n_pts];
+   e = &SH_(store_pts)[n_pts];
    e->ip = ip;
    e->cls = cls;
    e->dest_site = dest_site;
    pt_hash[h] = n_pts;
+   last_pt = n_pts;
    return n_pts++;
 }
 
 void SH_(records_init)(void)
 {
    cap_pts = 256;
-   SH_(escape_pts) = VG_(calloc)("sh.escpt", cap_pts, sizeof(EscapePoint));
-   n_pts = 1;   /* 0: not escaped (ip 0) */
+   SH_(store_pts) = VG_(calloc)("sh.storept", cap_pts, sizeof(StorePoint));
+   n_pts = 1;   /* 0: none (ip 0) */
    pt_rehash();
 }
 
@@ -156,14 +163,17 @@ void SH_(records_init)(void)
 /*--- Sanity                                               ---*/
 /*------------------------------------------------------------*/
 
-/* A block's indexes name a record in use and a known escape point, and
+/* A block's indexes name a record in use and a known store point, and
    its side record agrees with it. */
 Bool SH_(records_sane)(const Block* b)
 {
    const BlockExtra* x;
-   SH_SANE(b->escape_pt < n_pts, "a block's escape point %u of %u\n", b->escape_pt, n_pts);
-   SH_SANE(b->escape_pt == 0 || b->escape != SH_ESC_NONE,
-           "a block with an escape point that did not escape\n");
+   SH_SANE(b->store_pt < n_pts, "a block's store point %u of %u\n", b->store_pt, n_pts);
+   SH_SANE(b->store_pt == 0
+           || (SH_(store_pts)[b->store_pt].cls == SH_PT_HOME) == (b->escape == SH_ESC_NONE),
+           "a block's store point is not of its escape state\n");
+   SH_SANE(b->store_pt == 0 || b->escape != SH_ESC_NONE || b->home_idx < b->alloc_idx,
+           "a block's home pinned by a store without moving\n");
    SH_SANE(b->tid < VG_N_THREADS, "a block's thread %u\n", (UInt)b->tid);
    SH_SANE(b->alloc_idx < 0 || b->home_idx <= b->alloc_idx, "a block's home below its frame\n");
    if (b->xid == 0) return True;
@@ -173,5 +183,24 @@ Bool SH_(records_sane)(const Block* b)
            x->max_size, b->size);
    SH_SANE(x->pool == 0 || b->custom, "a malloc'd block with a memory pool\n");
    SH_SANE(x->growth == 0 || b->counted, "an uncounted block in a growth chain\n");
+   return True;
+}
+
+/* The side records' free list and count agree with the indexes handed
+   out; n_live_with: side records of the blocks in the table (parked
+   blocks, waiting on holders, have theirs too). */
+Bool SH_(extras_sane)(ULong n_live_with)
+{
+   ULong n_free = 0;
+   UInt i;
+   for (i = x_free; i != 0; i = x_at(i)->growth) {
+      SH_SANE(i < x_next && n_free < x_next, "side record free list broken at %u\n", i);
+      n_free++;
+   }
+   SH_SANE(n_free + x_live == x_next - 1, "%llu free + %llu live side records, %u made\n",
+           n_free, x_live, x_next - 1);
+   SH_SANE(n_live_with <= x_live, "%llu live blocks with side records, %llu counted\n",
+           n_live_with, x_live);
+   SH_SANE(x_max >= x_live, "side records above their peak\n");
    return True;
 }

@@ -1,0 +1,24 @@
+"""Block records stay small (issue 10): --stats=yes names the record size
+and how many side records were live at most; only blocks that need one
+(resized, escaped to a global, ...) get a side record, and the verdicts do
+not depend on where a field is kept."""
+import re
+
+
+def test_plain_blocks_have_no_side_record(sh):
+    r = sh("records.c", tool_args=("--stats=yes", "--sanity-level=3"))
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"block records (\d+) bytes each \(\+ ([\d,]+) side records of (\d+) "
+                  r"bytes at most\)", r.stderr)
+    assert m, r.stderr
+    # 4 million live blocks within 100 bytes each, table and arena included
+    assert int(m.group(1)) <= 64
+    assert int(m.group(2).replace(",", "")) == 11
+    assert "sanity check failed" not in r.stderr
+    s = r.site("make")
+    assert s["blocks"] == 1000
+    assert s["classes"]["global"] == 1
+    assert s["classes"]["frame"] + s["classes"]["caller"] == 999
+    assert s["max_size"] == 48 and s["min_size"] == 24
+    # the grown blocks count their largest size once: 990 * 24 + 10 * 48
+    assert s["bytes"] == 990 * 24 + 10 * 48
