@@ -154,6 +154,12 @@ UInt SH_(store_pt_for)(Addr ip, UChar cls, const Site* dest_site)
 
 void SH_(records_init)(void)
 {
+   /* Block.tid has 16 bits (the core has parsed --max-threads by now). */
+   if (VG_N_THREADS > (1 << 16)) {
+      VG_(fmsg)("stackheap: --max-threads=%u is more than the %u threads stackheap "
+                "can tell apart\n", VG_N_THREADS, 1 << 16);
+      VG_(exit)(1);
+   }
    cap_pts = 256;
    SH_(store_pts) = VG_(calloc)("sh.storept", cap_pts, sizeof(StorePoint));
    n_pts = 1;   /* 0: none (ip 0) */
