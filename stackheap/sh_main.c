@@ -224,9 +224,9 @@ static void sh_fini(Int exitcode)
                 SH_(n_live_blocks)(), SH_(n_sites)());
       VG_(dmsg)("stackheap: %'llu blocks waited on holders at most at once, "
                 "%'llu holders overflowed\n", SH_(max_pending), SH_(holders_overflowed));
-      VG_(dmsg)("stackheap: block records %lu bytes each (+ %'llu side records of %lu "
-                "bytes at most), block table %'llu bytes\n", sizeof(Block),
-                SH_(max_block_extras)(), sizeof(BlockExtra), SH_(blocks_table_bytes)());
+      VG_(dmsg)("stackheap: block records %lu bytes each, side records %lu bytes each "
+                "(%'llu live at most), block table %'llu bytes\n", sizeof(Block),
+                sizeof(BlockExtra), SH_(max_block_extras)(), SH_(blocks_table_bytes)());
       VG_(dmsg)("stackheap: innermost-frame filter %s\n",
                 SH_(single_threaded) ? "on (single-threaded)" : "off (threads)");
       VG_(dmsg)("stackheap: %'llu cheap and %'llu full sanity checks passed\n",
