@@ -36,6 +36,15 @@ extern Bool VG_(clo_read_inline_info);
 #  define SH_VG_READ_INLINE_INFO_BY_DEFAULT() ((void)0)
 #endif
 
+/* The core's --sanity-level, which decides how much the full sanity
+   check walks (sh_main.c).  Unknown: walk everything, as at level 2. */
+#if SH_VG_HAVE_CLO_SANITY_LEVEL
+extern Int VG_(clo_sanity_level);
+#  define SH_VG_SANITY_LEVEL() VG_(clo_sanity_level)
+#else
+#  define SH_VG_SANITY_LEVEL() 2
+#endif
+
 /* n bytes of fresh (zeroed) pages from the address-space manager; out of
    memory ends the run, saying `what` needed them. */
 void* SH_(shadow_alloc)(SizeT n, const HChar* what);
