@@ -202,15 +202,3 @@ VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip)
          SH_(on_store)(w, v, ip);
    }
 }
-
-/* A narrow store in a string move ended at end, an 8-byte boundary: the
-   word before it may now hold a pointer copied piecewise.  The filters the
-   generated code applies to wider stores are applied here. */
-VG_REGPARM(2) void SH_(on_word_completed)(Addr end, Addr ip)
-{
-   Addr w = end - 8;
-   Addr v = *(Addr*)w;
-   if (v - SH_(heap_lo) >= SH_(heap_span)) return;
-   if (w - SH_(top_lo) < SH_(top_span)) return;
-   SH_(on_store)(w, v, ip);
-}

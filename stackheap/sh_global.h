@@ -482,7 +482,6 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip);
 extern ULong SH_(n_store_checks), SH_(n_store_hits);
 /* A region was written by a dirty helper: check every aligned word. */
 VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip);
-VG_REGPARM(2) void SH_(on_word_completed)(Addr end, Addr ip);
 /* Mark a block escaped (also used for the pthread_create hand-off). */
 void SH_(escape_block)(Block* b, ShClass cls, Addr ip, Addr dest);
 /* b is heap for certain: held by a block of holder_site that can't move. */
