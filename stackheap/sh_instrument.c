@@ -26,6 +26,8 @@
 
 typedef struct {
    IRSB* sb;
+   IRTemp top_lo;       /* the innermost frame's range, loaded once per */
+   IRTemp top_span;     /* superblock, on first use */
    Addr   ip;           /* guest address of the current instruction */
    Bool   string_move;  /* that instruction is a (rep) movs */
 } Ctx;
@@ -45,20 +47,29 @@ static IRExpr* atom(Ctx* c, IRType ty, IRExpr* e)
    return IRExpr_RdTmp(assign(c, ty, e));
 }
 
-/* Globals the guards read, loaded at each use and never baked in as
-   constants (translations outlive the values).  Loading them once per
-   superblock kept four values live across every store and call in it,
-   which the register allocator spilled around each guarded call: loads
-   from L1 at each use cost less.  The heap bounds change only in
-   allocator calls, which end superblocks (client requests).  The
-   innermost-frame range changes at calls (which end superblocks too) and
-   when a store helper catches up with returns; a load after such a
-   helper sees the wider range, which is as safe as the older one (the
-   older, smaller range is still below the stack pointer). */
+/* Globals the guards read, never baked in as constants (translations
+   outlive the values).  The heap bounds are loaded at each use (a load
+   from L1 costs less than a value kept live across the superblock's
+   calls); they change only in allocator calls, which end superblocks
+   (client requests).  The innermost-frame range is loaded once per
+   superblock, on first use: it changes at calls (which end superblocks
+   too) and when a store helper catches up with returns; within the rest
+   of that superblock the older, smaller range is still below the stack
+   pointer, so skipping stores into it stays safe.  (Which stores reach
+   the helper decides which one a home pin names: keep this as it is.) */
 static IRExpr* load_global(Ctx* c, const Addr* where)
 {
    return IRExpr_RdTmp(assign(c, Ity_I64,
                               IRExpr_Load(Iend_LE, Ity_I64, mk_u64((ULong)(HWord)where))));
+}
+
+static void load_top_frame(Ctx* c)
+{
+   if (c->top_lo != IRTemp_INVALID) return;
+   c->top_lo = assign(c, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64,
+                                              mk_u64((ULong)(HWord)&SH_(top_lo))));
+   c->top_span = assign(c, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64,
+                                                mk_u64((ULong)(HWord)&SH_(top_span))));
 }
 
 /* (v - heap_lo) <u heap_span, as an Ity_I1 temp. */
@@ -75,20 +86,31 @@ static IRExpr* and1(Ctx* c, IRExpr* a, IRExpr* b)
    return IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_And1, a, b)));
 }
 
-/* dest is outside the innermost frame: (dest - top_lo) >=u top_span. */
-static IRExpr* outside_top_frame(Ctx* c, IRExpr* dest)
+/* dest is outside the innermost frame: (dest - top_lo) >=u top_span.
+   fresh: read the range now, not the superblock's copy (the completed
+   words of string moves, whose check used to read it in a helper). */
+static IRExpr* outside_top_frame(Ctx* c, IRExpr* dest, Bool fresh)
 {
-   IRTemp d = assign(c, Ity_I64, IRExpr_Binop(Iop_Sub64, dest, load_global(c, &SH_(top_lo))));
-   return IRExpr_RdTmp(assign(c, Ity_I1,
-            IRExpr_Binop(Iop_CmpLE64U, load_global(c, &SH_(top_span)), IRExpr_RdTmp(d))));
+   IRExpr *lo, *span;
+   IRTemp d;
+   if (fresh) {
+      lo = load_global(c, &SH_(top_lo));
+      span = load_global(c, &SH_(top_span));
+   } else {
+      load_top_frame(c);
+      lo = IRExpr_RdTmp(c->top_lo);
+      span = IRExpr_RdTmp(c->top_span);
+   }
+   d = assign(c, Ity_I64, IRExpr_Binop(Iop_Sub64, dest, lo));
+   return IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_CmpLE64U, span, IRExpr_RdTmp(d))));
 }
 
-static void call_on_store(Ctx* c, IRExpr* addr, IRExpr* value, IRExpr* guard)
+static void call_on_store(Ctx* c, IRExpr* addr, IRExpr* value, IRExpr* guard, Bool fresh)
 {
    IRDirty* di = unsafeIRDirty_0_N(3, "sh_on_store",
                                    VG_(fnptr_to_fnentry)(SH_(on_store)),
                                    mkIRExprVec_3(addr, value, mk_u64(c->ip)));
-   di->guard = and1(c, guard, outside_top_frame(c, addr));
+   di->guard = and1(c, guard, outside_top_frame(c, addr, fresh));
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
@@ -99,7 +121,7 @@ static void check_word(Ctx* c, IRExpr* addr, Int off, IRExpr* v, IRExpr* guard)
    v = atom(c, Ity_I64, v);
    if (off != 0)
       a = IRExpr_RdTmp(assign(c, Ity_I64, IRExpr_Binop(Iop_Add64, addr, mk_u64(off))));
-   call_on_store(c, a, v, and1(c, guard, in_heap(c, v)));
+   call_on_store(c, a, v, and1(c, guard, in_heap(c, v)), False);
 }
 
 /* A store narrower than a word: when it ends on a word boundary it may
@@ -121,7 +143,7 @@ static void check_completed_word(Ctx* c, IRExpr* addr, Int size, IRExpr* guard)
    addStmtToIRSB(c->sb, IRStmt_LoadG(Iend_LE, ILGop_Ident64, v, IRExpr_RdTmp(w),
                                      mk_u64(0), ends));
    call_on_store(c, IRExpr_RdTmp(w), IRExpr_RdTmp(v),
-                 and1(c, ends, in_heap(c, IRExpr_RdTmp(v))));
+                 and1(c, ends, in_heap(c, IRExpr_RdTmp(v))), True);
 }
 
 /* A constant no live block can contain: no user address lies in the
@@ -295,6 +317,7 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
 
    tl_assert(gWordTy == Ity_I64);
    c.sb = deepCopyIRSBExceptStmts(sbIn);
+   c.top_lo = c.top_span = IRTemp_INVALID;
    c.ip = 0;
    c.string_move = False;
 
