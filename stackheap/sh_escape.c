@@ -183,7 +183,12 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
    }
    d = SH_(block_containing)(dest);
    if (d != NULL) {
-      if (d != b) SH_(holder_store)(b, d, ip, dest);
+      /* A block already off the stack learns from a store into another
+         block only a second escaping location (remove_escape): once that
+         is known, or this is the known one, holder_store would change
+         nothing (most of perl's stores). */
+      if (d != b && !(b->escape != SH_ESC_NONE && (b->escape_ip_multi || b->escape_ip == ip)))
+         SH_(holder_store)(b, d, ip, dest);
       return;
    }
    other = other_stack_owner(tid, dest);
