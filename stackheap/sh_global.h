@@ -643,6 +643,7 @@ Bool SH_(sites_sane)(void);
 
 #include "pub_tool_tooliface.h"
 
+void  SH_(instrument_init)(void);   /* after the options, before any translation */
 IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
                       const VexGuestLayout* layout, const VexGuestExtents* vge,
                       const VexArchInfo* archinfo_host, IRType gWordTy, IRType hWordTy);

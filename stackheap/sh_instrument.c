@@ -19,6 +19,8 @@
      (sh_frames.c explains why that is safe). */
 
 #include "pub_tool_debuginfo.h"
+#include "pub_tool_libcfile.h"
+#include "pub_tool_vki.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_tooliface.h"
 #include "sh_global.h"
@@ -146,13 +148,34 @@ static void check_completed_word(Ctx* c, IRExpr* addr, Int size, IRExpr* guard)
                  and1(c, ends, in_heap(c, IRExpr_RdTmp(v))), True);
 }
 
-/* A constant no live block can contain: no user address lies in the
-   first 64 KiB (the kernel's mmap_min_addr; Valgrind places nothing
-   there either) or at 2^63 and above (kernel space).  Stores of such
-   constants (zeroing, flags, small counts) need no check at all. */
+/* A constant no live block can contain: nothing can be mapped below the
+   kernel's vm.mmap_min_addr (read at start-up, at most 64 KiB counted;
+   0 when it cannot be read), and no user address is 2^63 or more.
+   Stores of such constants (zeroing, flags, small counts) need no check
+   at all. */
+static ULong min_mappable = 0;
+
+void SH_(instrument_init)(void)
+{
+   HChar buf[32];
+   Int n, i;
+   ULong v = 0;
+   SysRes sr = VG_(open)("/proc/sys/vm/mmap_min_addr", VKI_O_RDONLY, 0);
+   if (sr_isError(sr)) return;
+   n = VG_(read)(sr_Res(sr), buf, sizeof buf - 1);
+   VG_(close)(sr_Res(sr));
+   if (n <= 0) return;
+   for (i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) {
+      v = v * 10 + (buf[i] - '0');
+      if (v > 0x10000) break;
+   }
+   if (i == 0) return;
+   min_mappable = v < 0x10000 ? v : 0x10000;
+}
+
 static Bool never_a_block_address(ULong v)
 {
-   return v < 0x10000ULL || v >= 0x8000000000000000ULL;
+   return v < min_mappable || v >= 0x8000000000000000ULL;
 }
 
 /* Lane k (64 bits) of a vector constant, whose mask has one bit per byte

@@ -43,6 +43,7 @@ static void sh_post_clo_init(void)
    SH_(options_post_init)();
    SH_(collecting) = SH_(clo_collect_atstart);
    SH_(threads_watch_fork)();
+   SH_(instrument_init)();
 }
 
 static void sh_thread_created(ThreadId parent, ThreadId child)
