@@ -156,13 +156,7 @@ VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target)
          frames: unwind_to + push_frame + refresh_top_filter specialised
          (every call comes here; about 10% of the run time on jq). */
       Int d = ts->depth;
-      /* Most calls pop no frame (a deeper call) or one (the previous
-         callee, returned): that first step is done without a branch,
-         which mispredicted about one call in three on jq. */
-      if (LIKELY(d > 0)) {
-         d -= ts->frames[d - 1].entry_sp <= sp_after;
-         while (d > 0 && ts->frames[d - 1].entry_sp <= sp_after) d--;
-      }
+      while (d > 0 && ts->frames[d - 1].entry_sp <= sp_after) d--;
       if (ts->root_idx >= d) ts->root_idx = -1;
       ts->depth = d;
       place_frame(ts, sp_after, target, SH_SEG_NORMAL);
