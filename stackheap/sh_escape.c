@@ -145,19 +145,30 @@ ULong SH_(n_store_hits) = 0;     /* ... that pointed into a live block */
 
 VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
 {
-   Block* b = SH_(block_containing)(v);
+   Block* b;
    ThreadId tid;
    ThreadState* ts;
    Block* d;
    ThreadId other;
 
    SH_(n_store_checks)++;
+   /* A block marked settled below, still live where it was: the same
+      early return as below, without reading its record (most of gawk's
+      and python's stores). */
+   if (SH_(store_settled)(v)) { SH_(n_store_hits)++; return; }
+   b = SH_(block_containing)(v);
    if (b == NULL) return;
    SH_(n_store_hits)++;
-   if (!b->counted || b->site == NULL) return;
-   /* Nothing more to learn once global and already known to escape at
-      more than one code location (remove_escape needs the second one). */
-   if (b->escape == SH_ESC_GLOBAL && (b->escape_ip_multi || b->escape_ip == ip))
+   /* Nothing more to learn from any store of a block not counted, or
+      global and already known to escape at more than one code location
+      (remove_escape needs the second one; global is the last class a
+      block can move to).  Until then, the known location teaches nothing. */
+   if (!b->counted || b->site == NULL
+       || (b->escape == SH_ESC_GLOBAL && b->escape_ip_multi)) {
+      SH_(mark_settled)(v, b);
+      return;
+   }
+   if (b->escape == SH_ESC_GLOBAL && b->escape_ip == ip)
       return;
    if (dest - b->start < b->size) return;           /* into itself */
    ts = SH_(cur_ts) ? SH_(cur_ts) : SH_(thread)(VG_(get_running_tid)());

@@ -335,6 +335,10 @@ Block* SH_(pool_block_exact)(Addr a);            /* blocks of memory pools */
 /* MALLOCLIKE blocks lying wholly inside [lo, hi), appended to out (of Block*). */
 void   SH_(custom_blocks_within)(Addr lo, Addr hi, XArray* out);
 Block* SH_(block_containing)(Addr a);
+/* The store helper's shortcut: a lies in a block recently found and marked
+   settled (stores of pointers into it can teach nothing more). */
+Bool   SH_(store_settled)(Addr a);
+void   SH_(mark_settled)(Addr a, const Block* b);
 ULong  SH_(n_live_blocks)(void);
 void   SH_(blocks_for_each)(void (*fn)(Block*));   /* in address order */
 ULong  SH_(blocks_table_bytes)(void);   /* the table's own memory (--stats) */
