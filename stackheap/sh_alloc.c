@@ -508,21 +508,29 @@ static void drop_block(Block* b, Bool parked)
    unmaps a superblock as soon as it (and one other) is empty, and a buggy
    program that reads a block after freeing it, harmless natively (glibc
    keeps the memory mapped), would then die of SIGSEGV under the tool.  As
-   memcheck does, up to SH_HELD_BYTES of freed memory is held, oldest given
-   back first, blocks of SH_HELD_BIG bytes or more before the others (so a
-   few big frees do not flush every small block).  Each block is charged
-   what it costs while held, not just its requested size: the arena's
-   header and redzones and our queue entry (SH_HELD_OVERHEAD, about 70 bytes
-   on amd64) on top of the payload rounded to 16.  Counting the payload
-   alone held millions of small blocks (gawk: +70 MB of peak memory). */
-#define SH_HELD_BYTES    (10 * 1024 * 1024)
-#define SH_HELD_BIG      (1024 * 1024)
-#define SH_HELD_OVERHEAD 64
+   memcheck does, freed memory is held, oldest given back first:
+   - blocks of SH_HELD_MID bytes and more, up to SH_HELD_BYTES in all,
+     those of SH_HELD_BIG and more given back before the others (so a few
+     big frees do not flush every other block).  These are the ones whose
+     superblocks the arena gives back (a block over 4 MB has its own);
+   - smaller blocks, up to SH_HELD_SMALL_BYTES only.  They share 4 MB
+     superblocks, which are given back only once every block in them is
+     free, and holding many of them is what costs: the arena can no longer
+     hand a freed block straight back to the next malloc, so the program
+     works in memory gone cold (10 MB of them made python 50% slower).
+   Each block is charged what it costs while held, not just its requested
+   size: the arena's header and redzones and our queue entry
+   (SH_HELD_OVERHEAD, about 70 bytes on amd64) on top of the payload
+   rounded to 16. */
+#define SH_HELD_BYTES       (10 * 1024 * 1024)
+#define SH_HELD_BIG         (1024 * 1024)
+#define SH_HELD_MID         (64 * 1024)
+#define SH_HELD_SMALL_BYTES (256 * 1024)
+#define SH_HELD_OVERHEAD    64
 
 typedef struct { void* p; SizeT n; } Held;
-typedef struct { Held* q; UInt cap, head, len; } HeldQueue;
-static HeldQueue held_small, held_big;
-static ULong held_bytes = 0;
+typedef struct { Held* q; UInt cap, head, len; ULong bytes; } HeldQueue;
+static HeldQueue held_small, held_mid, held_big;
 
 static void held_push(HeldQueue* hq, void* p, SizeT n)
 {
@@ -536,6 +544,7 @@ static void held_push(HeldQueue* hq, void* p, SizeT n)
    }
    hq->q[(hq->head + hq->len) % hq->cap] = (Held){ p, n };
    hq->len++;
+   hq->bytes += n;
 }
 
 static void held_pop(HeldQueue* hq)
@@ -545,19 +554,23 @@ static void held_pop(HeldQueue* hq)
    h = hq->q[hq->head];
    hq->head = (hq->head + 1) % hq->cap;
    hq->len--;
-   tl_assert(held_bytes >= h.n);
-   held_bytes -= h.n;
+   tl_assert(hq->bytes >= h.n);
+   hq->bytes -= h.n;
    VG_(cli_free)(h.p);
 }
 
 static void release_memory(void* p, SizeT n)
 {
    n = VG_ROUNDUP(n, 16) + SH_HELD_OVERHEAD;   /* its cost while held */
-   held_push(n >= SH_HELD_BIG ? &held_big : &held_small, p, n);
-   held_bytes += n;
-   while (held_bytes > SH_HELD_BYTES) {
+   if (n < SH_HELD_MID) {
+      held_push(&held_small, p, n);
+      while (held_small.bytes > SH_HELD_SMALL_BYTES) held_pop(&held_small);
+      return;
+   }
+   held_push(n >= SH_HELD_BIG ? &held_big : &held_mid, p, n);
+   while (held_mid.bytes + held_big.bytes > SH_HELD_BYTES) {
       if (held_big.len > 0) held_pop(&held_big);
-      else held_pop(&held_small);
+      else held_pop(&held_mid);
    }
 }
 
@@ -818,21 +831,28 @@ static void count_counted(Block* b) { if (b->counted && b->site != NULL) counted
 
 Bool SH_(alloc_sane)(Bool full)
 {
-   UInt i;
-   ULong held = 0;
-   SH_SANE(held_bytes <= SH_HELD_BYTES, "%llu freed bytes held\n", held_bytes);
+   UInt i, q;
+   SH_SANE(held_small.bytes <= SH_HELD_SMALL_BYTES
+           && held_mid.bytes + held_big.bytes <= SH_HELD_BYTES,
+           "%llu + %llu + %llu freed bytes held\n",
+           held_small.bytes, held_mid.bytes, held_big.bytes);
    SH_SANE(SH_(live_bytes) <= SH_(peak_live_bytes), "live bytes above the peak\n");
    if (!full) return True;
    /* Freed blocks held back are in no block set. */
-   for (i = 0; i < held_small.len + held_big.len; i++) {
-      const HeldQueue* hq = i < held_small.len ? &held_small : &held_big;
-      UInt k = i < held_small.len ? i : i - held_small.len;
-      const Held* h = &hq->q[(hq->head + k) % hq->cap];
-      held += h->n;
-      SH_SANE(SH_(block_exact)((Addr)h->p, False) == NULL,
-              "a freed block (%lu bytes) is still in the live set\n", h->n);
+   {
+      const HeldQueue* queues[3] = { &held_small, &held_mid, &held_big };
+      for (q = 0; q < 3; q++) {
+         const HeldQueue* hq = queues[q];
+         ULong held = 0;
+         for (i = 0; i < hq->len; i++) {
+            const Held* h = &hq->q[(hq->head + i) % hq->cap];
+            held += h->n;
+            SH_SANE(SH_(block_exact)((Addr)h->p, False) == NULL,
+                    "a freed block (%lu bytes) is still in the live set\n", h->n);
+         }
+         SH_SANE(held == hq->bytes, "held bytes %llu, counted %llu\n", hq->bytes, held);
+      }
    }
-   SH_SANE(held == held_bytes, "held bytes %llu, counted %llu\n", held_bytes, held);
    /* The counted live blocks are the sites' live blocks. */
    if (finished) return True;
    counted_live = 0;

@@ -151,19 +151,30 @@ ULong SH_(n_store_hits) = 0;     /* ... that pointed into a live block */
 
 VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
 {
-   Block* b = SH_(block_containing)(v);
+   Block* b;
    ThreadId tid;
    ThreadState* ts;
    Block* d;
    ThreadId other;
 
    SH_(n_store_checks)++;
+   /* A block marked settled below, still live where it was: the same
+      early return as below, without reading its record (most of gawk's
+      and python's stores). */
+   if (SH_(store_settled)(v)) { SH_(n_store_hits)++; return; }
+   b = SH_(block_containing)(v);
    if (b == NULL) return;
    SH_(n_store_hits)++;
-   if (!b->counted || b->site == NULL) return;
-   /* Nothing more to learn once global and already known to escape at
-      more than one code location (remove_escape needs the second one). */
-   if (b->escape == SH_ESC_GLOBAL && (b->escape_ip_multi || SH_(block_escape_ip)(b) == ip))
+   /* Nothing more to learn from any store of a block not counted, or
+      global and already known to escape at more than one code location
+      (remove_escape needs the second one; global is the last class a
+      block can move to).  Until then, the known location teaches nothing. */
+   if (!b->counted || b->site == NULL
+       || (b->escape == SH_ESC_GLOBAL && b->escape_ip_multi)) {
+      SH_(mark_settled)(v, b);
+      return;
+   }
+   if (b->escape == SH_ESC_GLOBAL && SH_(block_escape_ip)(b) == ip)
       return;
    if (dest - b->start < b->size) return;           /* into itself */
    ts = SH_(cur_ts) ? SH_(cur_ts) : SH_(thread)(VG_(get_running_tid)());
@@ -189,7 +200,13 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
    }
    d = SH_(block_containing)(dest);
    if (d != NULL) {
-      if (d != b) SH_(holder_store)(b, d, ip, dest);
+      /* A block already off the stack learns from a store into another
+         block only a second escaping location (remove_escape): once that
+         is known, or this is the known one, holder_store would change
+         nothing (most of perl's stores). */
+      if (d != b && !(b->escape != SH_ESC_NONE
+                      && (b->escape_ip_multi || SH_(block_escape_ip)(b) == ip)))
+         SH_(holder_store)(b, d, ip, dest);
       return;
    }
    other = other_stack_owner(tid, dest);
@@ -207,16 +224,4 @@ VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip)
       if (v - SH_(heap_lo) < SH_(heap_span))
          SH_(on_store)(w, v, ip);
    }
-}
-
-/* A narrow store in a string move ended at end, an 8-byte boundary: the
-   word before it may now hold a pointer copied piecewise.  The filters the
-   generated code applies to wider stores are applied here. */
-VG_REGPARM(2) void SH_(on_word_completed)(Addr end, Addr ip)
-{
-   Addr w = end - 8;
-   Addr v = *(Addr*)w;
-   if (v - SH_(heap_lo) >= SH_(heap_span)) return;
-   if (w - SH_(top_lo) < SH_(top_span)) return;
-   SH_(on_store)(w, v, ip);
 }

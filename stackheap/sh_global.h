@@ -391,6 +391,10 @@ Block* SH_(pool_block_exact)(Addr a);            /* blocks of memory pools */
 /* MALLOCLIKE blocks lying wholly inside [lo, hi), appended to out (of Block*). */
 void   SH_(custom_blocks_within)(Addr lo, Addr hi, XArray* out);
 Block* SH_(block_containing)(Addr a);
+/* The store helper's shortcut: a lies in a block recently found and marked
+   settled (stores of pointers into it can teach nothing more). */
+Bool   SH_(store_settled)(Addr a);
+void   SH_(mark_settled)(Addr a, const Block* b);
 ULong  SH_(n_live_blocks)(void);
 void   SH_(blocks_for_each)(void (*fn)(Block*));   /* in address order */
 ULong  SH_(blocks_table_bytes)(void);   /* the table's own memory (--stats) */
@@ -538,7 +542,6 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip);
 extern ULong SH_(n_store_checks), SH_(n_store_hits);
 /* A region was written by a dirty helper: check every aligned word. */
 VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip);
-VG_REGPARM(2) void SH_(on_word_completed)(Addr end, Addr ip);
 /* Mark a block escaped (also used for the pthread_create hand-off). */
 void SH_(escape_block)(Block* b, ShClass cls, Addr ip, Addr dest);
 /* b is heap for certain: held by a block of holder_site that can't move. */
@@ -700,6 +703,7 @@ Bool SH_(sites_sane)(void);
 
 #include "pub_tool_tooliface.h"
 
+void  SH_(instrument_init)(void);   /* after the options, before any translation */
 IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
                       const VexGuestLayout* layout, const VexGuestExtents* vge,
                       const VexArchInfo* archinfo_host, IRType gWordTy, IRType hWordTy);

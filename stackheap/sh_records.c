@@ -18,7 +18,6 @@
 
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
-#include "sh_vgapi.h"
 
 /*------------------------------------------------------------*/
 /*--- Side records                                         ---*/
@@ -185,9 +184,6 @@ Bool SH_(records_sane)(const Block* b)
    SH_SANE(b->alloc_idx < 0 || b->home_idx <= b->alloc_idx, "a block's home below its frame\n");
    if (b->xid == 0) return True;
    SH_SANE(b->xid < x_next, "a block's side record %u of %u\n", b->xid, x_next);
-   /* Reading every side record costs a cache miss each (python: 4% of the
-      run at the default level, whose full checks run now and then). */
-   if (SH_VG_SANITY_LEVEL() < 2) return True;
    x = SH_(bx)(b);
    SH_SANE(x->max_size >= b->size, "a block's largest size %lu below its size %lu\n",
            x->max_size, b->size);
@@ -206,7 +202,6 @@ Bool SH_(extras_sane)(ULong n_live_with)
    SH_SANE(n_live_with <= x_live, "%llu live blocks with side records, %llu counted\n",
            n_live_with, x_live);
    SH_SANE(x_max >= x_live, "side records above their peak\n");
-   if (SH_VG_SANITY_LEVEL() < 2) return True;   /* (as in records_sane) */
    for (i = x_free; i != 0; i = x_at(i)->growth) {
       SH_SANE(i < x_next && n_free < x_next, "side record free list broken at %u\n", i);
       n_free++;

@@ -36,8 +36,8 @@ extern Bool VG_(clo_read_inline_info);
 #  define SH_VG_READ_INLINE_INFO_BY_DEFAULT() ((void)0)
 #endif
 
-/* The core's --sanity-level: at 1 (the default) the core still runs the
-   full checks now and then, so the costly parts are kept for 2 and up. */
+/* The core's --sanity-level, which decides how much the full sanity
+   check walks (sh_main.c).  Unknown: walk everything, as at level 2. */
 #if SH_VG_HAVE_CLO_SANITY_LEVEL
 extern Int VG_(clo_sanity_level);
 #  define SH_VG_SANITY_LEVEL() VG_(clo_sanity_level)

@@ -8,6 +8,7 @@ on the log with exact numbers.
 import json
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -530,3 +531,22 @@ def test_per_thread_frame_statistics(sh):
     assert max(t["max_stack_depth"] for t in th) == r.totals["max_stack_depth"]
     for t in th:
         assert t["frames"] > 0 and t["max_stack_depth"] >= 2 and t["max_stack_bytes"] > 0
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_constant_pointer_store_is_seen(tmp_path, opt):
+    """A block address stored as an immediate (non-PIE static buffer) is an
+    escape like any other: the skip of constant stores that cannot point
+    into a block must not drop it."""
+    exe = compile_prog("const_store.c", opt, extra=("-no-pie", "-fno-pie"))
+    dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn", str(exe)],
+                         capture_output=True, text=True, check=True).stdout
+    body = dis.split("<publish>:", 1)[1].split("\n\n", 1)[0]
+    assert re.search(r"movq\s+\$0x[0-9a-f]+,", body), body   # an immediate store
+    r = run_tool([exe], tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    s = r.site("main")
+    assert s["blocks"] == 1
+    assert s["classes"]["global"] == 1, s["classes"]
+    assert s["first_escape"]["at"]["fn"] == "publish"
+    assert s["first_escape"]["target"].startswith("global variable 'g_ptr'"), s["first_escape"]
