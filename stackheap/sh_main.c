@@ -15,6 +15,7 @@
      sh_blocks.c      live-block table           sh_alloc.c    allocation events, verdicts
      sh_sites.c       allocation sites, phases   sh_escape.c   pointer escapes
      sh_holders.c     blocks held by other blocks (their verdicts wait for the holders')
+     sh_records.c     block side records (rare fields), interned store points
      sh_instrument.c  VEX IR instrumentation     sh_clientreq.c client requests
      sh_describe.c    debug-info names           sh_advice.c   severities, suggestions
      sh_report_text.c the log report             sh_report_json.c the JSON report
