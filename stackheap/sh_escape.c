@@ -146,6 +146,14 @@ static void stack_store(ThreadState* ts, Block* b, Addr dest, Addr ip)
    }
 }
 
+/* b is off the stack and ip is a known escaping location of it, or it
+   has two already: a store at ip can teach only a higher class. */
+static inline Bool escape_location_known(const Block* b, Addr ip)
+{
+   return b->escape != SH_ESC_NONE
+          && (b->escape_ip_multi || SH_(block_escape_ip)(b) == ip);
+}
+
 ULong SH_(n_store_checks) = 0;   /* helper calls (values inside the heap bounds) */
 ULong SH_(n_store_hits) = 0;     /* ... that pointed into a live block */
 
@@ -174,7 +182,7 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
       SH_(mark_settled)(v, b);
       return;
    }
-   if (b->escape == SH_ESC_GLOBAL && SH_(block_escape_ip)(b) == ip)
+   if (b->escape == SH_ESC_GLOBAL && escape_location_known(b, ip))
       return;
    if (dest - b->start < b->size) return;           /* into itself */
    ts = SH_(cur_ts) ? SH_(cur_ts) : SH_(thread)(VG_(get_running_tid)());
@@ -204,8 +212,7 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
          block only a second escaping location (remove_escape): once that
          is known, or this is the known one, holder_store would change
          nothing (most of perl's stores). */
-      if (d != b && !(b->escape != SH_ESC_NONE
-                      && (b->escape_ip_multi || SH_(block_escape_ip)(b) == ip)))
+      if (d != b && !escape_location_known(b, ip))
          SH_(holder_store)(b, d, ip, dest);
       return;
    }

@@ -28,8 +28,8 @@
 
 typedef struct {
    IRSB* sb;
-   IRTemp top_lo;       /* the innermost frame's range, loaded once per */
-   IRTemp top_span;     /* superblock, on first use */
+   IRExpr* top_lo;      /* the innermost frame's range, loaded once per */
+   IRExpr* top_span;    /* superblock, on first use (NULL: not yet) */
    Addr   ip;           /* guest address of the current instruction */
    Bool   string_move;  /* that instruction is a (rep) movs */
 } Ctx;
@@ -67,11 +67,9 @@ static IRExpr* load_global(Ctx* c, const Addr* where)
 
 static void load_top_frame(Ctx* c)
 {
-   if (c->top_lo != IRTemp_INVALID) return;
-   c->top_lo = assign(c, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64,
-                                              mk_u64((ULong)(HWord)&SH_(top_lo))));
-   c->top_span = assign(c, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64,
-                                                mk_u64((ULong)(HWord)&SH_(top_span))));
+   if (c->top_lo != NULL) return;
+   c->top_lo = load_global(c, &SH_(top_lo));
+   c->top_span = load_global(c, &SH_(top_span));
 }
 
 /* (v - heap_lo) <u heap_span, as an Ity_I1 temp. */
@@ -100,8 +98,8 @@ static IRExpr* outside_top_frame(Ctx* c, IRExpr* dest, Bool fresh)
       span = load_global(c, &SH_(top_span));
    } else {
       load_top_frame(c);
-      lo = IRExpr_RdTmp(c->top_lo);
-      span = IRExpr_RdTmp(c->top_span);
+      lo = c->top_lo;
+      span = c->top_span;
    }
    d = assign(c, Ity_I64, IRExpr_Binop(Iop_Sub64, dest, lo));
    return IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_CmpLE64U, span, IRExpr_RdTmp(d))));
@@ -116,10 +114,16 @@ static void call_on_store(Ctx* c, IRExpr* addr, IRExpr* value, IRExpr* guard, Bo
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
-/* A 64-bit value v stored at addr (+off), under an optional guard. */
+static Bool never_a_block_address(ULong v);
+
+/* A 64-bit value v stored at addr (+off), under an optional guard.  A
+   constant that cannot be a block address needs no check. */
 static void check_word(Ctx* c, IRExpr* addr, Int off, IRExpr* v, IRExpr* guard)
 {
    IRExpr* a = addr;
+   if (v->tag == Iex_Const && v->Iex.Const.con->tag == Ico_U64
+       && never_a_block_address(v->Iex.Const.con->Ico.U64))
+      return;
    v = atom(c, Ity_I64, v);
    if (off != 0)
       a = IRExpr_RdTmp(assign(c, Ity_I64, IRExpr_Binop(Iop_Add64, addr, mk_u64(off))));
@@ -158,18 +162,17 @@ static ULong min_mappable = 0;
 void SH_(instrument_init)(void)
 {
    HChar buf[32];
-   Int n, i;
-   ULong v = 0;
+   HChar* end;
+   Int n;
+   ULong v;
    SysRes sr = VG_(open)("/proc/sys/vm/mmap_min_addr", VKI_O_RDONLY, 0);
    if (sr_isError(sr)) return;
    n = VG_(read)(sr_Res(sr), buf, sizeof buf - 1);
    VG_(close)(sr_Res(sr));
    if (n <= 0) return;
-   for (i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) {
-      v = v * 10 + (buf[i] - '0');
-      if (v > 0x10000) break;
-   }
-   if (i == 0) return;
+   buf[n] = '\0';
+   v = VG_(strtoull10)(buf, &end);
+   if (end == buf) return;
    min_mappable = v < 0x10000 ? v : 0x10000;
 }
 
@@ -189,15 +192,15 @@ static ULong vector_const_lane(ULong mask, Int k)
    return v;
 }
 
-/* Checks lane k of a vector store, unless it is a constant that cannot
-   point into a block. */
+/* Checks lane k of a vector store; a constant vector's lane is checked
+   as the constant it is (check_word leaves out those that cannot point
+   into a block). */
 static void check_lane(Ctx* c, IRExpr* addr, IRExpr* data, Int k, IROp op, IRExpr* guard)
 {
    if (data->tag == Iex_Const) {
-      const IRConst* k_ = data->Iex.Const.con;
-      ULong mask = k_->tag == Ico_V128 ? k_->Ico.V128 : k_->Ico.V256;
-      ULong v = vector_const_lane(mask, k);
-      if (!never_a_block_address(v)) check_word(c, addr, 8 * k, mk_u64(v), guard);
+      const IRConst* con = data->Iex.Const.con;
+      ULong mask = con->tag == Ico_V128 ? con->Ico.V128 : con->Ico.V256;
+      check_word(c, addr, 8 * k, mk_u64(vector_const_lane(mask, k)), guard);
       return;
    }
    check_word(c, addr, 8 * k, IRExpr_Unop(op, data), guard);
@@ -208,9 +211,6 @@ static void check_store(Ctx* c, IRExpr* addr, IRExpr* data, IRExpr* guard)
    IRType ty = typeOfIRExpr(c->sb->tyenv, data);
    switch (ty) {
    case Ity_I64:
-      if (data->tag == Iex_Const && data->Iex.Const.con->tag == Ico_U64
-          && never_a_block_address(data->Iex.Const.con->Ico.U64))
-         break;
       check_word(c, addr, 0, data, guard);
       break;
    case Ity_V128:
@@ -340,7 +340,7 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
 
    tl_assert(gWordTy == Ity_I64);
    c.sb = deepCopyIRSBExceptStmts(sbIn);
-   c.top_lo = c.top_span = IRTemp_INVALID;
+   c.top_lo = c.top_span = NULL;
    c.ip = 0;
    c.string_move = False;
 
