@@ -501,80 +501,6 @@ static void drop_block(Block* b, Bool parked)
 }
 
 /*------------------------------------------------------------*/
-/*--- Freed memory held back                               ---*/
-/*------------------------------------------------------------*/
-
-/* Freed blocks are not given back to the core's arena at once.  The arena
-   unmaps a superblock as soon as it (and one other) is empty, and a buggy
-   program that reads a block after freeing it, harmless natively (glibc
-   keeps the memory mapped), would then die of SIGSEGV under the tool.  As
-   memcheck does, freed memory is held, oldest given back first:
-   - blocks of SH_HELD_MID bytes and more, up to SH_HELD_BYTES in all,
-     those of SH_HELD_BIG and more given back before the others (so a few
-     big frees do not flush every other block).  These are the ones whose
-     superblocks the arena gives back (a block over 4 MB has its own);
-   - smaller blocks, up to SH_HELD_SMALL_BYTES only.  They share 4 MB
-     superblocks, which are given back only once every block in them is
-     free, and holding many of them is what costs: the arena can no longer
-     hand a freed block straight back to the next malloc, so the program
-     works in memory gone cold (10 MB of them made python 50% slower).
-   Each block is charged what it costs while held, not just its requested
-   size: the arena's header and redzones and our queue entry
-   (SH_HELD_OVERHEAD, about 70 bytes on amd64) on top of the payload
-   rounded to 16. */
-#define SH_HELD_BYTES       (10 * 1024 * 1024)
-#define SH_HELD_BIG         (1024 * 1024)
-#define SH_HELD_MID         (64 * 1024)
-#define SH_HELD_SMALL_BYTES (256 * 1024)
-#define SH_HELD_OVERHEAD    64
-
-typedef struct { void* p; SizeT n; } Held;
-typedef struct { Held* q; UInt cap, head, len; ULong bytes; } HeldQueue;
-static HeldQueue held_small, held_mid, held_big;
-
-static void held_push(HeldQueue* hq, void* p, SizeT n)
-{
-   if (hq->len == hq->cap) {
-      /* Grow, unrolling the ring so it starts at 0. */
-      UInt i, cap = hq->cap ? 2 * hq->cap : 256;
-      Held* q = VG_(malloc)("sh.held", cap * sizeof(Held));
-      for (i = 0; i < hq->len; i++) q[i] = hq->q[(hq->head + i) % hq->cap];
-      if (hq->q) VG_(free)(hq->q);
-      hq->q = q; hq->cap = cap; hq->head = 0;
-   }
-   hq->q[(hq->head + hq->len) % hq->cap] = (Held){ p, n };
-   hq->len++;
-   hq->bytes += n;
-}
-
-static void held_pop(HeldQueue* hq)
-{
-   Held h;
-   tl_assert(hq->len > 0);
-   h = hq->q[hq->head];
-   hq->head = (hq->head + 1) % hq->cap;
-   hq->len--;
-   tl_assert(hq->bytes >= h.n);
-   hq->bytes -= h.n;
-   VG_(cli_free)(h.p);
-}
-
-static void release_memory(void* p, SizeT n)
-{
-   n = VG_ROUNDUP(n, 16) + SH_HELD_OVERHEAD;   /* its cost while held */
-   if (n < SH_HELD_MID) {
-      held_push(&held_small, p, n);
-      while (held_small.bytes > SH_HELD_SMALL_BYTES) held_pop(&held_small);
-      return;
-   }
-   held_push(n >= SH_HELD_BIG ? &held_big : &held_mid, p, n);
-   while (held_mid.bytes + held_big.bytes > SH_HELD_BYTES) {
-      if (held_big.len > 0) held_pop(&held_big);
-      else held_pop(&held_mid);
-   }
-}
-
-/*------------------------------------------------------------*/
 /*--- malloc-family entry points                           ---*/
 /*------------------------------------------------------------*/
 
@@ -602,11 +528,15 @@ static Bool impossible_request(SizeT n, SizeT* align)
 static void* new_block(ThreadId tid, SizeT n, SizeT align, Bool zeroed)
 {
    void* p;
+   UInt cls;
+   Block* b;
    if (impossible_request(n, &align)) return NULL;
-   p = VG_(cli_malloc)(align, n);
+   p = SH_(heap_get)(n, align, &cls);
    if (p == NULL) return NULL;
-   if (zeroed) VG_(memset)(p, 0, n);
-   record_block(tid, (Addr)p, n, False, 0);
+   if (zeroed) VG_(memset)(p, 0, n);   /* a reused chunk holds old bytes */
+   b = record_block(tid, (Addr)p, n, False, 0);
+   tl_assert(b != NULL);   /* fresh memory overlaps no live malloc block */
+   b->heap_cls = cls;
    return p;
 }
 
@@ -615,6 +545,7 @@ static void free_block(ThreadId tid, void* p, const HChar* what)
    Block* b;
    Bool parked;
    SizeT size;
+   UInt cls;
    if (p == NULL) return;
    b = SH_(block_exact)((Addr)p, False);
    if (b == NULL) {
@@ -630,9 +561,10 @@ static void free_block(ThreadId tid, void* p, const HChar* what)
    parked = retire_block(tid, b, False);
    if (b->counted) note_live_bytes(-(Long)b->size);
    size = b->size;
+   cls = b->heap_cls;
    drop_block(b, parked);
    remember_gone((Addr)p, SH_GONE_FREED);
-   release_memory(p, size);
+   SH_(heap_put)(p, size, cls);
 }
 
 void* SH_(malloc)(ThreadId tid, SizeT n)
@@ -694,6 +626,7 @@ void* SH_(realloc)(ThreadId tid, void* p, SizeT n)
    Block* b;
    void* q;
    SizeT old_size;
+   UInt cls, old_cls;
    if (p == NULL) return SH_(malloc)(tid, n);
    b = SH_(block_exact)((Addr)p, False);
    if (b == NULL) { SH_(warn_bad_free)(tid, (Addr)p, "realloc()"); return NULL; }
@@ -704,16 +637,18 @@ void* SH_(realloc)(ThreadId tid, void* p, SizeT n)
    }
    /* Like glibc: the old block stays valid when growing fails. */
    if ((SSizeT)n < 0) return NULL;
-   q = VG_(cli_malloc)(VG_(clo_alignment), n);
+   q = SH_(heap_get)(n, VG_(clo_alignment), &cls);
    if (q == NULL) return NULL;
    VG_(memcpy)(q, p, b->size);
    old_size = b->size;
+   old_cls = b->heap_cls;
    SH_(blocks_detach)(b);
    b->start = (Addr)q;
+   b->heap_cls = cls;
    note_resize(b, n);
    if (!SH_(blocks_insert)(b)) tl_assert(0);   /* fresh memory never overlaps */
    remember_gone((Addr)p, SH_GONE_MOVED);
-   release_memory(p, old_size);
+   SH_(heap_put)(p, old_size, old_cls);
    return q;
 }
 
@@ -827,41 +762,35 @@ void SH_(finish_live_blocks)(void)
 /*------------------------------------------------------------*/
 
 static ULong counted_live;
-static void count_counted(Block* b) { if (b->counted && b->site != NULL) counted_live++; }
+static ULong live_per_class[SH_HEAP_MAX_CLASS + 1];
+static ULong bad_chunks;
+static void count_counted(Block* b)
+{
+   if (b->counted && b->site != NULL) counted_live++;
+   if (b->custom) return;
+   live_per_class[b->heap_cls]++;
+   if (!SH_(heap_chunk_sane)(b->start, b->size, b->heap_cls)) bad_chunks++;
+}
 
 Bool SH_(alloc_sane)(Bool full)
 {
-   UInt i, q;
-   SH_SANE(held_small.bytes <= SH_HELD_SMALL_BYTES
-           && held_mid.bytes + held_big.bytes <= SH_HELD_BYTES,
-           "%llu + %llu + %llu freed bytes held\n",
-           held_small.bytes, held_mid.bytes, held_big.bytes);
+   UInt i;
    SH_SANE(SH_(live_bytes) <= SH_(peak_live_bytes), "live bytes above the peak\n");
-   if (!full) return True;
-   /* Freed blocks held back are in no block set. */
-   {
-      const HeldQueue* queues[3] = { &held_small, &held_mid, &held_big };
-      for (q = 0; q < 3; q++) {
-         const HeldQueue* hq = queues[q];
-         ULong held = 0;
-         for (i = 0; i < hq->len; i++) {
-            const Held* h = &hq->q[(hq->head + i) % hq->cap];
-            held += h->n;
-            SH_SANE(SH_(block_exact)((Addr)h->p, False) == NULL,
-                    "a freed block (%lu bytes) is still in the live set\n", h->n);
-         }
-         SH_SANE(held == hq->bytes, "held bytes %llu, counted %llu\n", hq->bytes, held);
-      }
-   }
-   /* The counted live blocks are the sites' live blocks. */
-   if (finished) return True;
+   if (!full) return SH_(heap_sane)(False, NULL);
+   /* The counted live blocks are the sites' live blocks; the memory of
+      each malloc'd one is a chunk in use (sh_heap.c). */
+   if (finished) return SH_(heap_sane)(True, NULL);
    counted_live = 0;
+   bad_chunks = 0;
+   VG_(memset)(live_per_class, 0, sizeof(live_per_class));
    SH_(blocks_for_each)(count_counted);
+   SH_SANE(bad_chunks == 0, "%llu live blocks lie outside their size-class chunks\n",
+           bad_chunks);
    {
       ULong site_live = 0;
       for (i = 0; i < SH_(n_sites)(); i++) site_live += SH_(site_at)(i)->live;
       SH_SANE(site_live == counted_live, "sites count %llu live blocks, the set holds %llu\n",
               site_live, counted_live);
    }
-   return True;
+   return SH_(heap_sane)(True, live_per_class);
 }

@@ -306,6 +306,7 @@ typedef struct _Block {
    ULong  custom : 1;     /* VALGRIND_MALLOCLIKE_BLOCK or a mempool's */
    ULong  counted : 1;    /* allocated while collecting */
    ULong  indexed : 1;    /* in the live-block table (sh_blocks.c) */
+   ULong  heap_cls : 6;   /* its memory's size class (sh_heap.c), 0: the arena's */
    /* A store point (sh_records.c), 0: none.  Once it escaped: the first
       code location whose stores moved it out, with its class and (issue 9)
       the holder's site for a heap escape.  Before: the stack store that
@@ -402,6 +403,17 @@ ULong  SH_(blocks_table_bytes)(void);   /* the table's own memory (--stats) */
    Read by generated code. */
 extern Addr SH_(heap_lo);
 extern Addr SH_(heap_span);   /* heap_hi - heap_lo */
+
+/* The program's memory (sh_heap.c): small requests from size classes,
+   the others from the core's arena.  heap_get: *cls is the chunk's class
+   (0: the arena's), for heap_put with the block's current size. */
+#define SH_HEAP_MAX_CLASS 63   /* Block.heap_cls */
+void   SH_(heap_init)(void);
+void*  SH_(heap_get)(SizeT n, SizeT align, /*OUT*/UInt* cls);
+void   SH_(heap_put)(void* p, SizeT n, UInt cls);
+Bool   SH_(heap_chunk_sane)(Addr p, SizeT n, UInt cls);
+Bool   SH_(heap_sane)(Bool full, const ULong* live);   /* live: [SH_HEAP_MAX_CLASS + 1] */
+void   SH_(heap_print_stats)(void);
 
 /* Allocation events (sh_alloc.c). */
 void* SH_(malloc)              (ThreadId tid, SizeT n);

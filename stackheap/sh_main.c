@@ -13,6 +13,7 @@
      sh_options.c     command-line options
      sh_threads.c     per-thread state          sh_frames.c   shadow stacks
      sh_blocks.c      live-block table           sh_alloc.c    allocation events, verdicts
+     sh_heap.c        the program's memory (size classes, else the core's arena)
      sh_sites.c       allocation sites, phases   sh_escape.c   pointer escapes
      sh_holders.c     blocks held by other blocks (their verdicts wait for the holders')
      sh_records.c     block side records (rare fields), interned store points
@@ -239,6 +240,7 @@ static void sh_fini(Int exitcode)
                 SH_(single_threaded) ? "on (single-threaded)" : "off (threads)");
       VG_(dmsg)("stackheap: %'llu cheap and %'llu full sanity checks passed\n",
                 n_cheap_checks, n_full_checks);
+      SH_(heap_print_stats)();
    }
    SH_(free_report)(&r);
    if (path) VG_(free)(path);
@@ -280,6 +282,7 @@ static void sh_pre_clo_init(void)
 
    SH_(threads_init)();
    SH_(blocks_init)();
+   SH_(heap_init)();
    SH_(pools_init)();
    SH_(sites_init)();
 }
