@@ -20,11 +20,14 @@
      harmless here.
    - bigger or over-aligned requests go to the arena as before, and their
      frees are held back for a while (the held queues below).
-   Classes are 16 bytes apart up to 128, then four per doubling (at most
-   25% apart, at most 20% of a chunk lost to rounding); the smallest is 32
-   bytes so that a 64-byte granule of the block table (sh_blocks.c) still
-   holds the starts of at most two malloc blocks.  A chunk has no header:
-   the block's Block record keeps its class (Block.heap_cls).
+   Classes are 16 bytes apart up to 128, then four per doubling: above
+   128 bytes at most 25% apart, so less than 20% of a chunk is lost to
+   rounding.  The smallest is 32 bytes so that a 64-byte granule of the
+   block table (sh_blocks.c) still holds the starts of at most two malloc
+   blocks, as with the arena.  A chunk has no header (the block's record
+   keeps its class, Block.heap_cls), where an arena block has 32 bytes of
+   header and redzones on amd64: up to about 200 bytes a chunk is smaller
+   than the arena block it replaces, above up to 20% bigger.
    The free lists are arrays in tool memory, not links inside the freed
    chunks: a program writing to a block after freeing it must not be able
    to corrupt them.
@@ -39,7 +42,9 @@
 /*------------------------------------------------------------*/
 
 /* The largest request served from a size class.  Chosen by measurement
-   (python, perl, gawk, jq, sqlite): almost every malloc is below it. */
+   on the bench programs (python, perl, gawk, jq, sqlite): 98-99.99% of
+   their requests are at most 4 KB; 16 KB took most of sqlite's remaining
+   0.6% off the arena (0.2% of its run) but doubled its slabs. */
 #define SH_HEAP_MAX    4096
 /* Chunks are aligned to this (slabs are, and every class size is a
    multiple of it); over-aligned requests go to the arena. */
