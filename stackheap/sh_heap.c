@@ -22,12 +22,16 @@
      frees are held back for a while (the held queues below).
    Classes are 16 bytes apart up to 128, then four per doubling: above
    128 bytes at most 25% apart, so less than 20% of a chunk is lost to
-   rounding.  The smallest is 32 bytes so that a 64-byte granule of the
-   block table (sh_blocks.c) still holds the starts of at most two malloc
-   blocks, as with the arena.  A chunk has no header (the block's record
-   keeps its class, Block.heap_cls), where an arena block has 32 bytes of
-   header and redzones on amd64: up to about 200 bytes a chunk is smaller
-   than the arena block it replaces, above up to 20% bigger.
+   rounding.  A chunk has no header (the block's record keeps its class,
+   Block.heap_cls), but is followed by SH_HEAP_GAP bytes never handed out:
+   a pointer just past a block's end (a buffer's or a vector's end, kept
+   in a global) must not point at the next block, or that block would seem
+   to escape.  glibc's chunk headers and the arena's redzones keep blocks
+   apart in the same way.  With the gap, a 64-byte granule of the block
+   table (sh_blocks.c) holds the starts of at most two malloc blocks, as
+   with the arena.  An arena block has 32 bytes of header and redzones on
+   amd64, the gap is 16: up to about 200 bytes a chunk takes less memory
+   than the arena block it replaces, above up to 20% more.
    The free lists are arrays in tool memory, not links inside the freed
    chunks: a program writing to a block after freeing it must not be able
    to corrupt them.
@@ -49,6 +53,8 @@
 /* Chunks are aligned to this (slabs are, and every class size is a
    multiple of it); over-aligned requests go to the arena. */
 #define SH_HEAP_ALIGN  16
+/* Bytes left unused after each chunk (see above); keeps chunks aligned. */
+#define SH_HEAP_GAP    16
 /* Slab size: a quarter of the client arena's 4 MB superblock, less room
    for the arena's own headers, so four share one superblock. */
 #define SH_SLAB_BYTES  ((1 << 20) - 256)
@@ -56,7 +62,7 @@
 /* Chunk size of each class; class 0 is "from the arena". */
 static const UInt class_size[] = {
    0,
-   32, 48, 64, 80, 96, 112, 128,
+   16, 32, 48, 64, 80, 96, 112, 128,
    160, 192, 224, 256,
    320, 384, 448, 512,
    640, 768, 896, 1024,
@@ -115,13 +121,13 @@ static void note_slab(Addr s)
    n_slabs++;
 }
 
-/* A new chunk of class c from the slab, 0 when the arena has no memory
-   left.  The end of a slab too short for the chunk is left unused (less
-   than SH_HEAP_MAX of SH_SLAB_BYTES). */
+/* A new chunk of class c (and its gap) from the slab, 0 when the arena
+   has no memory left.  The end of a slab too short for the chunk is left
+   unused (less than SH_HEAP_MAX + SH_HEAP_GAP of SH_SLAB_BYTES). */
 static Addr carve(UInt c)
 {
    Addr p;
-   SizeT sz = class_size[c];
+   SizeT sz = class_size[c] + SH_HEAP_GAP;
    if (bump_end - bump < sz) {
       Addr s = (Addr)VG_(cli_malloc)(SH_HEAP_ALIGN, SH_SLAB_BYTES);
       if (s == 0) return 0;
@@ -279,12 +285,12 @@ static Bool in_a_slab(Addr p)
    return n_slabs > 0 && slabs[lo] <= p && p - slabs[lo] < SH_SLAB_BYTES;
 }
 
-/* A live block's chunk: in a slab, big enough. */
+/* A live block's chunk: in a slab with its gap, big enough. */
 Bool SH_(heap_chunk_sane)(Addr p, SizeT n, UInt cls)
 {
    if (cls == 0) return True;
    return cls < N_CLASSES && n <= class_size[cls] && p % SH_HEAP_ALIGN == 0
-          && in_a_slab(p) && in_a_slab(p + class_size[cls] - 1);
+          && in_a_slab(p) && in_a_slab(p + class_size[cls] + SH_HEAP_GAP - 1);
 }
 
 /* live[c]: the live blocks in the block table with chunks of class c

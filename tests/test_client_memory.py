@@ -45,6 +45,9 @@ def test_size_classes_behave_as_malloc(tmp_path, tool_args, reused, step):
     assert classes_of(r, "reuse_in_frame") == {"frame": 1}
     assert classes_of(r, "holder_then_free") == {"caller": 1}
     assert classes_of(r, "reuse_after_holder") == {"frame": 1}
+    # A pointer just past a block's end does not point at the next block.
+    assert classes_of(r, "buffer_with_end") == {"caller": 1}
+    assert classes_of(r, "next_block_in_frame") == {"frame": 1}
     if "--stats=yes" in tool_args:
         m = re.search(r"([\d,]+) cheap and ([\d,]+) full sanity checks passed", r.text)
         assert m and int(m.group(2).replace(",", "")) > 0, r.text[-2000:]

@@ -21,6 +21,11 @@
  *             frees it (class caller: it could have lived in main's frame);
  *             reuse_after_holder() reuses the address (class frame: the
  *             holder's stale pointer is the old block's).
+ *   gap:      buffer_with_end() allocates a 3072-byte buffer (returned to
+ *             main, which frees it: caller); next_block_in_frame() gets the
+ *             next block of that size, right after it, keeps the buffer's
+ *             end pointer in a global (as stdio and C++ vectors do) and
+ *             frees its block: class frame, the end pointer is not into it.
  * argv[1]: check every argv[1]-th size only (default 1: all).
  * The program exits 0 when every check passed. */
 #include <malloc.h>
@@ -167,8 +172,28 @@ __attribute__((noinline)) static void reuse_after_holder(uintptr_t old)
    free(q);
 }
 
+static char* volatile buf_end;     /* a buffer's end, kept in a global */
+
+__attribute__((noinline)) static char* buffer_with_end(void)
+{
+   return malloc(3072);
+}
+
+/* Allocated right after buf: stores buf's end while its own block is live. */
+__attribute__((noinline)) static void next_block_in_frame(char* buf)
+{
+   char* q = malloc(3072);
+   buf_end = buf + 3072;
+   q[0] = 1;
+   free(q);
+}
+
 int main(int argc, char** argv)
 {
+   /* first, while no block of 3072 bytes was ever freed */
+   char* buf = buffer_with_end();
+   next_block_in_frame(buf);
+   free(buf);
    check_sizes(argc > 1 ? (size_t)atoi(argv[1]) : 1);
    check_reuse();
    check_chains();
