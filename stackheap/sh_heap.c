@@ -30,8 +30,8 @@
    apart in the same way.  With the gap, a 64-byte granule of the block
    table (sh_blocks.c) holds the starts of at most two malloc blocks, as
    with the arena.  An arena block has 32 bytes of header and redzones on
-   amd64, the gap is 16: up to about 200 bytes a chunk takes less memory
-   than the arena block it replaces, above up to 20% more.
+   amd64, the gap is 16: up to 128 bytes a chunk takes 16 bytes less than
+   the arena block it replaces, above up to about a fifth more.
    The free lists are arrays in tool memory, not links inside the freed
    chunks: a program writing to a block after freeing it must not be able
    to corrupt them.
