@@ -81,9 +81,15 @@ static Bool is_start_up_code(Addr ip)
           || VG_(strcmp)(name, "__clone3") == 0;
 }
 
-static IpNode* ip_info(Addr ip)
+/* The IPs looked up last, direct-mapped in front of ip_table (every
+   allocation and free looks up a few; VG_(HT_lookup) divides).  An entry
+   is used only in the epoch it was made in (epochs start at 1, so the
+   zeroed entries match nothing). */
+#define SH_IP_CACHE 1024
+static struct { Addr ip; UInt epoch; IpNode* node; } ip_cache[SH_IP_CACHE];
+
+static IpNode* ip_info_slow(Addr ip, UInt epoch)
 {
-   UInt epoch = VG_(current_DiEpoch)().n;
    IpNode* n = VG_(HT_lookup)(ip_table, ip);
    if (UNLIKELY(n == NULL)) {
       n = VG_(malloc)("sh.ipnode", sizeof(IpNode));
@@ -98,6 +104,18 @@ static IpNode* ip_info(Addr ip)
       n->own = in_own_preload(ip);
    }
    return n;
+}
+
+static inline IpNode* ip_info(Addr ip)
+{
+   UInt epoch = VG_(current_DiEpoch)().n;
+   UWord i = (ip ^ (ip >> 10)) & (SH_IP_CACHE - 1);
+   if (LIKELY(ip_cache[i].ip == ip && ip_cache[i].epoch == epoch))
+      return ip_cache[i].node;
+   ip_cache[i].node = ip_info_slow(ip, epoch);
+   ip_cache[i].ip = ip;
+   ip_cache[i].epoch = epoch;
+   return ip_cache[i].node;
 }
 
 Bool SH_(is_alloc_frame_ip)(Addr ip)

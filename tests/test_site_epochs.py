@@ -1,0 +1,64 @@
+"""Allocation sites are remembered per stack (sh_sites.c), and so are the
+per-IP answers that make them (allocator frame to trim, start-up code):
+both must be dropped when the code at an address changes.  A library is
+closed and another one loaded at its address; its function allocating
+from the same IPs is told apart from the first one's."""
+import subprocess
+
+import pytest
+
+from conftest import BUILD, PROGS, compile_prog, run_tool
+
+
+def libs():
+    out = []
+    BUILD.mkdir(parents=True, exist_ok=True)
+    for name in ("first_lib_fn", "other_lib_fn"):
+        so = BUILD / ("site_epochs_%s.so" % name)
+        src = PROGS / "site_epochs_lib.c"
+        if not so.exists() or so.stat().st_mtime < src.stat().st_mtime:
+            subprocess.run(["gcc", "-g", "-O0", "-shared", "-fPIC", "-DLIB_NAME=" + name,
+                            "-o", str(so), str(src)], check=True)
+        out.append(so)
+    return out
+
+
+def lib_sites(run):
+    """(frame names up to call_lib, blocks) of the sites in the libraries."""
+    got = []
+    for s in run.sites:
+        fns = [f["fn"] for f in s["stack"]]
+        if "lib_alloc" in fns and "call_lib" in fns:
+            got.append((tuple(fns[:fns.index("call_lib") + 1]), s["blocks"]))
+    return sorted(got)
+
+
+def run(tmp_path, tool_args):
+    exe = compile_prog("site_epochs.c", extra=("-ldl",))
+    r = run_tool([exe] + libs(), tool_args=tool_args, tmp_path=tmp_path)
+    assert r.returncode == 0, r.text
+    if "same-address" not in r.stdout:
+        pytest.skip("the loader put the second library elsewhere")
+    return r
+
+
+def test_trimmed_frame_not_trimmed_in_the_next_library(tmp_path):
+    # first_lib_fn is an allocation function: trimmed from the first
+    # library's stacks.  other_lib_fn, at its address in the second
+    # library, is not: its allocations are a site of their own with it.
+    r = run(tmp_path, ("--alloc-fn=first_lib_fn",))
+    assert lib_sites(r) == [(("lib_alloc", "call_lib"), 5),
+                            (("other_lib_fn", "lib_alloc", "call_lib"), 7)]
+
+
+def test_same_ips_after_reload_are_another_site_with_keep_debuginfo(tmp_path):
+    # Without --keep-debuginfo the core forgets the first library's code,
+    # and the same IPs are the same ExeContext, one site.
+    r = run(tmp_path, ())
+    assert lib_sites(r) == [(("other_lib_fn", "lib_alloc", "call_lib"), 12)]
+    # With it, the first library's ExeContexts are archived: the same IPs
+    # in the second library make another ExeContext, another site.  (The
+    # report names both by the code mapped at the end: the second's.)
+    r = run(tmp_path, ("--keep-debuginfo=yes",))
+    assert lib_sites(r) == [(("other_lib_fn", "lib_alloc", "call_lib"), 5),
+                            (("other_lib_fn", "lib_alloc", "call_lib"), 7)]
