@@ -160,6 +160,9 @@ typedef struct {
    Addr  ips[0];     /* the key: memo_width IPs (one cache miss for both) */
 } MemoSlot;
 
+/* (--stats=yes) */
+static ULong n_site_lookups, n_memo_hits, n_long_unwinds;
+
 static UChar* memo;          /* SH_MEMO_SLOTS slots of memo_stride bytes */
 static UInt   memo_width;    /* the most IPs a key holds */
 static UInt   memo_stride;
@@ -294,6 +297,7 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
       memo = VG_(calloc)("sh.sites.memo", SH_MEMO_SLOTS, memo_stride);
    }
    tl_assert(probe <= memo_width && memo_width == first);
+   n_site_lookups++;
    n = VG_(get_StackTrace)(tid, ips, probe, sps, NULL, 0);
    epoch = VG_(current_DiEpoch)().n;
    if (LIKELY(n > 0)) {
@@ -301,6 +305,7 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
       slot = (MemoSlot*)(memo + (h & (SH_MEMO_SLOTS - 1)) * memo_stride);
       if (slot->n == n && slot->hash == h && slot->epoch == epoch
           && same_ips(slot->ips, ips, n)) {
+         n_memo_hits++;
          *depth0_sp = sps[slot->skip];
          *depth0_ip = ips[slot->skip];
          return slot->site;
@@ -314,11 +319,13 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
       n = VG_(get_StackTrace)(tid, ips, first, sps, NULL, 0);
       skip = count_alloc_frames(ips, n);
       memo_ok = False;
+      n_long_unwinds++;
    }
    if (n == first && first < SH_MAX_UNWIND && skip + depth >= n) {
       n = VG_(get_StackTrace)(tid, ips, SH_MAX_UNWIND, sps, NULL, 0);
       skip = count_alloc_frames(ips, n);
       memo_ok = False;
+      n_long_unwinds++;
    }
    if (skip == n) {
       /* Everything was an allocator frame: keep the outermost one. */
@@ -343,6 +350,13 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
       slot->site = s;
    }
    return s;
+}
+
+void SH_(sites_print_stats)(void)
+{
+   VG_(dmsg)("stackheap: %'llu allocation stacks: %'llu sites remembered, "
+             "%'llu unwinds past the first --depth + 1 frames\n",
+             n_site_lookups, n_memo_hits, n_long_unwinds);
 }
 
 Home* SH_(site_home)(Site* s, Int depth, Addr fn)

@@ -3,6 +3,7 @@ per-IP answers that make them (allocator frame to trim, start-up code):
 both must be dropped when the code at an address changes.  A library is
 closed and another one loaded at its address; its function allocating
 from the same IPs is told apart from the first one's."""
+import re
 import subprocess
 
 import pytest
@@ -54,8 +55,15 @@ def test_trimmed_frame_not_trimmed_in_the_next_library(tmp_path):
 def test_same_ips_after_reload_are_another_site_with_keep_debuginfo(tmp_path):
     # Without --keep-debuginfo the core forgets the first library's code,
     # and the same IPs are the same ExeContext, one site.
-    r = run(tmp_path, ())
+    r = run(tmp_path, ("--stats=yes",))
     assert lib_sites(r) == [(("other_lib_fn", "lib_alloc", "call_lib"), 12)]
+    # the sites were remembered: each library's first allocation looks
+    # its site up, the next ones (4 + 6) find it remembered
+    m = re.search(r"stackheap: ([\d,]+) allocation stacks: ([\d,]+) sites remembered, "
+                  r"([\d,]+) unwinds past the first --depth \+ 1 frames", r.text)
+    assert m, r.text
+    stacks, remembered = (int(m.group(i).replace(",", "")) for i in (1, 2))
+    assert 10 <= remembered < stacks, r.text
     # With it, the first library's ExeContexts are archived: the same IPs
     # in the second library make another ExeContext, another site.  (The
     # report names both by the code mapped at the end: the second's.)
