@@ -160,6 +160,11 @@ typedef struct {
    Addr  ips[0];     /* the key: memo_width IPs (one cache miss for both) */
 } MemoSlot;
 
+/* Allocator frames past the first one that allocations have had (at
+   most 3: --alloc-fn wrappers): the first unwind takes that many more
+   frames, which then decide the site without a second one. */
+static UInt probe_extra;
+
 /* (--stats=yes) */
 static ULong n_site_lookups, n_memo_hits, n_long_unwinds;
 
@@ -286,11 +291,12 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
       unwinder produces frames innermost first, and without
       --merge-recursive-frames the first ones do not depend on how many
       are asked for.)  Unwinding costs per frame, so it first unwinds
-      only --depth + 1 frames (one allocator frame and the frames kept),
-      which decide the answer unless frames past them might matter
-      (frames_decide_site); then it unwinds as above. */
+      only --depth + 1 + probe_extra frames (the allocator frames and the
+      frames kept), which decide the answer unless frames past them might
+      matter (frames_decide_site); then it unwinds as above. */
    first = depth + 4 < SH_MAX_UNWIND ? depth + 4 : SH_MAX_UNWIND;
-   probe = SH_(unwinds_merge_recursion)() ? first : depth + 1;
+   probe = SH_(unwinds_merge_recursion)() ? first : depth + 1 + probe_extra;
+   if (probe > first) probe = first;
    if (UNLIKELY(memo == NULL)) {
       memo_width = first;
       memo_stride = sizeof(MemoSlot) + memo_width * sizeof(Addr);
@@ -327,6 +333,8 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
       memo_ok = False;
       n_long_unwinds++;
    }
+   if (UNLIKELY(skip > probe_extra + 1 && skip < n && probe_extra < 3))
+      probe_extra = skip - 1 < 3 ? skip - 1 : 3;
    if (skip == n) {
       /* Everything was an allocator frame: keep the outermost one. */
       skip = n > 0 ? n - 1 : 0;
@@ -355,7 +363,7 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
 void SH_(sites_print_stats)(void)
 {
    VG_(dmsg)("stackheap: %'llu allocation stacks: %'llu sites remembered, "
-             "%'llu unwinds past the first --depth + 1 frames\n",
+             "%'llu longer unwinds\n",
              n_site_lookups, n_memo_hits, n_long_unwinds);
 }
 

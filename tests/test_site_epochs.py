@@ -11,6 +11,10 @@ import pytest
 from conftest import BUILD, PROGS, compile_prog, run_tool
 
 
+STATS = re.compile(r"stackheap: ([\d,]+) allocation stacks: ([\d,]+) sites remembered, "
+                   r"([\d,]+) longer unwinds")
+
+
 def libs():
     out = []
     BUILD.mkdir(parents=True, exist_ok=True)
@@ -59,8 +63,7 @@ def test_same_ips_after_reload_are_another_site_with_keep_debuginfo(tmp_path):
     assert lib_sites(r) == [(("other_lib_fn", "lib_alloc", "call_lib"), 12)]
     # the sites were remembered: each library's first allocation looks
     # its site up, the next ones (4 + 6) find it remembered
-    m = re.search(r"stackheap: ([\d,]+) allocation stacks: ([\d,]+) sites remembered, "
-                  r"([\d,]+) unwinds past the first --depth \+ 1 frames", r.text)
+    m = STATS.search(r.text)
     assert m, r.text
     stacks, remembered = (int(m.group(i).replace(",", "")) for i in (1, 2))
     assert 10 <= remembered < stacks, r.text
@@ -70,3 +73,31 @@ def test_same_ips_after_reload_are_another_site_with_keep_debuginfo(tmp_path):
     r = run(tmp_path, ("--keep-debuginfo=yes",))
     assert lib_sites(r) == [(("other_lib_fn", "lib_alloc", "call_lib"), 5),
                             (("other_lib_fn", "lib_alloc", "call_lib"), 7)]
+
+
+@pytest.mark.parametrize("alloc_fn", [False, True])
+@pytest.mark.parametrize("depth", [1, 4, 12])
+def test_deep_stacks_remembered(tmp_path, alloc_fn, depth):
+    """An allocation first unwinds --depth + 1 frames (more after one
+    through an --alloc-fn wrapper): enough for a deep stack's site, which
+    is then remembered."""
+    exe = compile_prog("site_depths.c")
+    args = ["--stats=yes", "--depth=%d" % depth] + (["--alloc-fn=wrap_alloc"] if alloc_fn else [])
+    r = run_tool([exe, "30", "200"], tool_args=args, tmp_path=tmp_path)
+    assert r.returncode == 0, r.text
+    top = "leaf" if alloc_fn else "wrap_alloc"
+    leaf_down = ["leaf"] + ["down"] * 30
+    want = (leaf_down if alloc_fn else ["wrap_alloc"] + leaf_down)[:depth]
+    wrapped = [s for s in r.sites if s["bytes"] == 200 * 32]
+    direct = [s for s in r.sites if s["bytes"] == 200 * 16]
+    assert [[f["fn"] for f in s["stack"]] for s in wrapped] == [want]
+    assert [[f["fn"] for f in s["stack"]] for s in direct] == [leaf_down[:depth]]
+    assert wrapped[0]["stack"][0]["fn"] == top
+    m = STATS.search(r.text)
+    assert m, r.text
+    stacks, remembered, longer = (int(m.group(i).replace(",", "")) for i in (1, 2, 3))
+    # each stack is looked up once, then remembered (a few more: start-up);
+    # only the first wrapped allocation unwinds again (the next ones take
+    # one more frame at once)
+    assert remembered >= 400 - 4 and stacks - remembered < 40, r.text
+    assert longer <= (1 if alloc_fn else 0), r.text

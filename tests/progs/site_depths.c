@@ -1,0 +1,45 @@
+/* Allocations at the bottom of a recursion, through a wrapper (for
+   --alloc-fn=wrap_alloc) and directly, for sh_sites.c's short first
+   unwind (tests/test_site_epochs.py).  site_depths R N: recursion R deep,
+   then N rounds of one wrapped (32 bytes) and one direct (16 bytes)
+   allocation from leaf(). */
+#include <stdlib.h>
+
+#define NOINLINE __attribute__((noipa))
+static volatile long sink;
+
+NOINLINE void* wrap_alloc(size_t n)
+{
+   void* p = malloc(n);
+   if (p == NULL) abort();
+   return p;
+}
+
+NOINLINE static void leaf(int i)
+{
+   char* p = wrap_alloc(32);
+   char* q = malloc(16);
+   p[0] = (char)i;
+   q[0] = (char)i;
+   sink += p[0] + q[0];
+   free(q);
+   free(p);
+}
+
+NOINLINE static void down(int d, int n)
+{
+   int i;
+   if (d > 0) {
+      down(d - 1, n);
+      sink++;
+      return;
+   }
+   for (i = 0; i < n; i++) leaf(i);
+}
+
+int main(int argc, char** argv)
+{
+   if (argc != 3) return 1;
+   down(atoi(argv[1]), atoi(argv[2]));
+   return 0;
+}
