@@ -157,7 +157,7 @@ typedef struct {
    UInt  epoch;
    UWord hash;
    Site* site;
-   Addr  ips[0];     /* the key: memo_width IPs (one cache miss for both) */
+   Addr  ips[];      /* the key: memo_width IPs (one cache miss for both) */
 } MemoSlot;
 
 /* Allocator frames past the first one that allocations have had (at
