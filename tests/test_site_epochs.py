@@ -101,3 +101,19 @@ def test_deep_stacks_remembered(tmp_path, alloc_fn, depth):
     # one more frame at once)
     assert remembered >= 400 - 4 and stacks - remembered < 40, r.text
     assert longer <= (1 if alloc_fn else 0), r.text
+
+
+def test_merged_recursion_unwinds_as_before(tmp_path):
+    """With --merge-recursive-frames a short unwind's frames are not a
+    longer one's first frames: the first unwind is then the full
+    --depth + 4 frames it always was (and its site still remembered)."""
+    exe = compile_prog("site_depths.c")
+    r = run_tool([exe, "30", "200"], tool_args=("--stats=yes", "--merge-recursive-frames=1"),
+                 tmp_path=tmp_path)
+    assert r.returncode == 0, r.text
+    got = sorted((s["blocks"], [f["fn"] for f in s["stack"]]) for s in r.sites)
+    # the recursion's frames are one frame (the bottom call of leaf is another)
+    assert got == [(200, ["leaf", "down", "down", "main"]),
+                   (200, ["wrap_alloc", "leaf", "down", "down", "main"])]
+    m = STATS.search(r.text)
+    assert m and int(m.group(2).replace(",", "")) >= 396, r.text
