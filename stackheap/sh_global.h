@@ -711,5 +711,6 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
 /* Adds the instructions thread tid has run since its last fold to
    SH_(instrs) (called when it stops running generated code). */
 void  SH_(fold_instr_count)(ThreadId tid);
+Bool  SH_(instr_counts_sane)(void);   /* --sanity-level checks */
 
 #endif /* SH_GLOBAL_H */

@@ -23,6 +23,7 @@
 #include "pub_tool_vki.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_tooliface.h"
+#include "pub_tool_threadstate.h"
 #include "sh_global.h"
 #include "libvex_guest_offsets.h"
 
@@ -310,6 +311,20 @@ void SH_(fold_instr_count)(ThreadId tid)
    SH_(instrs) += n;
    n = 0;
    VG_(set_shadow_regs_area)(tid, 1, SH_COUNTER_SHADOW_OFF, sizeof n, (const UChar*)&n);
+}
+
+/* Every thread but the running one has had its count folded: the core
+   stops a thread's generated code before anything else runs. */
+Bool SH_(instr_counts_sane)(void)
+{
+   ThreadId t, running = VG_(get_running_tid)();
+   ULong n;
+   for (t = 1; t <= SH_(max_tid)(); t++) {
+      if (t == running || !SH_(thread_alive)(t)) continue;
+      VG_(get_shadow_regs_area)(t, (UChar*)&n, 1, SH_COUNTER_SHADOW_OFF, sizeof n);
+      SH_SANE(n == 0, "thread %u has %llu instructions not counted\n", t, n);
+   }
+   return True;
 }
 
 static Bool is_root_entry(Addr a)

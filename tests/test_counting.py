@@ -4,6 +4,8 @@ the on_call helper's fast and general paths; these tests pin them exactly
 by difference, so that a count lost or doubled anywhere (a signal frame
 restoring the shadow guest state, a thread's count never folded in, a
 frame pushed twice or not at all) changes a number."""
+import re
+
 import pytest
 
 from conftest import compile_prog, run_tool
@@ -70,3 +72,14 @@ def test_frames_counted_exactly(tmp_path, tool_args):
     per_jump = jumps4[0] - jumps3[0]
     assert per_jump >= 50 + 1 and jumps3[0] - base[0] == 2 * per_jump
     assert jumps3[1:] == jumps4[1:] == base[1:]
+
+
+@pytest.mark.parametrize("mode", ["thread", "altstack"])
+def test_sanity_checks_every_count_folded(sh, mode):
+    """--sanity-level=3 checks, at every system call and thread switch, that
+    no thread but the running one has instructions not yet in the total."""
+    r = sh("count_time.c", mode, str(N), tool_args=("--sanity-level=3", "--stats=yes"))
+    assert r.returncode == 0, r.text[-2000:]
+    m = re.search(r"stackheap: ([\d,]+) cheap and ([\d,]+) full sanity checks passed", r.text)
+    assert m and int(m.group(2).replace(",", "")) > 10, r.text[-2000:]
+    assert "sanity check failed" not in r.text
