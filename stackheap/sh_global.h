@@ -276,6 +276,10 @@ Site* SH_(site_at)(UInt i);        /* unordered */
 /* The home of site s at that depth in that function, created empty. */
 Home* SH_(site_home)(Site* s, Int depth, Addr fn);
 Bool  SH_(is_alloc_frame_ip)(Addr ip);
+/* Whether the core's unwinder drops recursive frames it has already
+   produced: then a short unwind's frames are not a longer one's first. */
+Bool  SH_(unwinds_merge_recursion)(void);
+void  SH_(sites_print_stats)(void);   /* --stats=yes: site look-ups */
 
 /*------------------------------------------------------------*/
 /*--- Heap blocks (sh_blocks.c, sh_alloc.c)                ---*/

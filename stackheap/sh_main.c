@@ -244,6 +244,7 @@ static void sh_fini(Int exitcode)
                 SH_(single_threaded) ? "on (single-threaded)" : "off (threads)");
       VG_(dmsg)("stackheap: %'llu cheap and %'llu full sanity checks passed\n",
                 n_cheap_checks, n_full_checks);
+      SH_(sites_print_stats)();
    }
    SH_(free_report)(&r);
    if (path) VG_(free)(path);

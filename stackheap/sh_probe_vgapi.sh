@@ -90,7 +90,7 @@ fi
 
 # 5. Core variables the tool reads without a tool-header declaration: they
 #    must be data symbols of the core library.
-for v in error_exitcode read_inline_info sanity_level; do
+for v in error_exitcode read_inline_info sanity_level merge_recursive_frames; do
   if "$NM" -g "$CORE" 2>/dev/null | grep -q " [BDGS] vgPlain_clo_$v\$"; then
     say "core variable: VG_(clo_$v)"
     echo "#define SH_VG_HAVE_CLO_$(echo $v | tr a-z A-Z) 1"

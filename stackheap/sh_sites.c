@@ -11,6 +11,7 @@
 #include "pub_tool_stacktrace.h"
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
+#include "sh_vgapi.h"
 
 typedef struct _SiteNode {
    struct _SiteNode* next;
@@ -18,10 +19,15 @@ typedef struct _SiteNode {
    Site*  site;
 } SiteNode;
 
-/* Cached answer to "is this IP in an allocator frame to be trimmed". */
+/* Cached answer to "is this IP in an allocator frame to be trimmed".
+   The answers come from the debuginfo of the code at ip, which changes
+   when objects are loaded or unloaded (another object may be mapped at
+   an unloaded one's address): each is valid in the debuginfo epoch it
+   was computed in, and recomputed in a later one. */
 typedef struct _IpNode {
    struct _IpNode* next;
    UWord  key;          /* the IP */
+   UInt   epoch;        /* VG_(current_DiEpoch)() of the answers below */
    Bool   trim;         /* an allocator frame: removed from the top */
    Bool   below_main;   /* libc start-up code: the stack ends before it */
    Bool   own;          /* in the tool's preload (e.g. its pthread_create wrapper) */
@@ -75,18 +81,41 @@ static Bool is_start_up_code(Addr ip)
           || VG_(strcmp)(name, "__clone3") == 0;
 }
 
-static IpNode* ip_info(Addr ip)
+/* The IPs looked up last, direct-mapped in front of ip_table (every
+   allocation and free looks up a few; VG_(HT_lookup) divides).  An entry
+   is used only in the epoch it was made in (epochs start at 1, so the
+   zeroed entries match nothing). */
+#define SH_IP_CACHE 1024
+static struct { Addr ip; UInt epoch; IpNode* node; } ip_cache[SH_IP_CACHE];
+
+static IpNode* ip_info_slow(Addr ip, UInt epoch)
 {
    IpNode* n = VG_(HT_lookup)(ip_table, ip);
-   if (n == NULL) {
+   if (UNLIKELY(n == NULL)) {
       n = VG_(malloc)("sh.ipnode", sizeof(IpNode));
       n->key = ip;
+      n->epoch = epoch + 1;   /* (filled below) */
+      VG_(HT_add_node)(ip_table, n);
+   }
+   if (UNLIKELY(n->epoch != epoch)) {
+      n->epoch = epoch;
       n->trim = decide_trim(ip);
       n->below_main = is_start_up_code(ip);
       n->own = in_own_preload(ip);
-      VG_(HT_add_node)(ip_table, n);
    }
    return n;
+}
+
+static inline IpNode* ip_info(Addr ip)
+{
+   UInt epoch = VG_(current_DiEpoch)().n;
+   UWord i = (ip ^ (ip >> 10)) & (SH_IP_CACHE - 1);
+   if (LIKELY(ip_cache[i].ip == ip && ip_cache[i].epoch == epoch))
+      return ip_cache[i].node;
+   ip_cache[i].node = ip_info_slow(ip, epoch);
+   ip_cache[i].ip = ip;
+   ip_cache[i].epoch = epoch;
+   return ip_cache[i].node;
 }
 
 Bool SH_(is_alloc_frame_ip)(Addr ip)
@@ -94,40 +123,125 @@ Bool SH_(is_alloc_frame_ip)(Addr ip)
    return ip_info(ip)->trim;
 }
 
+/* The core's --merge-recursive-frames makes an unwind drop frames it has
+   already produced (a recursion found later), so the first frames of a
+   short unwind are then not the first frames of a longer one. */
+Bool SH_(unwinds_merge_recursion)(void)
+{
+#if SH_VG_HAVE_CLO_MERGE_RECURSIVE_FRAMES
+   return VG_(clo_merge_recursive_frames) != 0;
+#else
+   return True;   /* unknown: assume it does */
+#endif
+}
+
 #define SH_MAX_UNWIND 96
 
-Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip)
+/*------------------------------------------------------------*/
+/*--- Remembered sites: the site of each stack's first IPs ---*/
+/*------------------------------------------------------------*/
+
+/* What SH_(site_for) computes from an unwind is a function of its IPs
+   alone within one debuginfo epoch: ip_info's answers are (above), and
+   ExeContexts are hash-consed on the IPs (the core archives an unmapped
+   object's ExeContexts, so the same IPs can make a new one after an
+   unmap, which advances the epoch).  So the answer is remembered per
+   unwind, keyed by its IPs and the epoch, in a direct-mapped table: a hit
+   costs a hash and a compare of the IPs instead of an ip_info look-up per
+   frame, the ExeContext's hash-consing and the site table's look-up. */
+#define SH_MEMO_SLOTS 8192
+
+typedef struct {
+   UInt  n;          /* IPs of the key; 0: empty slot */
+   UInt  skip;       /* allocator frames at the top of them */
+   UInt  epoch;
+   UWord hash;
+   Site* site;
+   Addr  ips[];      /* the key: memo_width IPs (one cache miss for both) */
+} MemoSlot;
+
+/* Allocator frames past the first one that allocations have had (at
+   most 3: --alloc-fn wrappers): the first unwind takes that many more
+   frames, which then decide the site without a second one. */
+static UInt probe_extra;
+
+/* (--stats=yes) */
+static ULong n_site_lookups, n_memo_hits, n_long_unwinds;
+
+static UChar* memo;          /* SH_MEMO_SLOTS slots of memo_stride bytes */
+static UInt   memo_width;    /* the most IPs a key holds */
+static UInt   memo_stride;
+
+static UWord hash_ips(const Addr* ips, UInt n)
 {
-   Addr ips[SH_MAX_UNWIND], sps[SH_MAX_UNWIND];
-   UInt n, skip = 0, keep;
+   UWord h = n;
+   UInt k;
+   /* (two independent multiply chains: half the latency) */
+   UWord g = 0;
+   for (k = 0; k + 1 < n; k += 2) {
+      h = (h ^ ips[k]) * 0x9E3779B97F4A7C15ULL;
+      g = (g ^ ips[k + 1]) * 0xC2B2AE3D27D4EB4FULL;
+   }
+   if (k < n) h = (h ^ ips[k]) * 0x9E3779B97F4A7C15ULL;
+   h ^= g;
+   return h ^ (h >> 29);
+}
+
+static Bool same_ips(const Addr* a, const Addr* b, UInt n)
+{
+   UInt k;
+   for (k = 0; k < n; k++)
+      if (a[k] != b[k]) return False;
+   return True;
+}
+
+/* Whether frames [0, n) of an unwind that may go on past them decide
+   SH_(site_for)'s answer, skip of them allocator frames: the frame at
+   skip and the --depth - 1 frames it keeps after it (the tool's own
+   frames left out) are among them, or the stack is cut at start-up code
+   among them.  (The same walk as site_from_frames' over those frames.) */
+static Bool frames_decide_site(const Addr* ips, UInt n, UInt skip)
+{
+   UInt k, kept = 1, depth = SH_(clo_depth);
+   if (skip >= n) return False;
+   for (k = skip + 1; k < n; k++) {
+      IpNode* in;
+      if (kept >= depth) return True;
+      in = ip_info(ips[k]);
+      if (in->own) continue;
+      if (in->below_main) return True;
+      kept++;
+   }
+   return kept >= depth;
+}
+
+static Site* new_site(ExeContext* ec, const Addr* ips, UInt keep)
+{
+   Site* s = VG_(calloc)("sh.site", 1, sizeof(Site));
+   SiteNode* node;
+   s->ec = ec;
+   s->n_ips = keep;
+   s->ips = VG_(malloc)("sh.site.ips", keep * sizeof(Addr));
+   VG_(memcpy)(s->ips, ips, keep * sizeof(Addr));
+   s->first_time = SH_(instrs);
+   s->min_size = ~0ULL;
+   s->phase = SH_(cur_phase);
+   s->homes = VG_(newXA)(VG_(malloc), "sh.homes", VG_(free), sizeof(Home));
+   node = VG_(malloc)("sh.sitenode", sizeof(SiteNode));
+   node->key = (UWord)ec;
+   node->site = s;
+   VG_(HT_add_node)(site_table, node);
+   VG_(addToXA)(all_sites, &s);
+   return s;
+}
+
+/* The site of the unwound frames [0, n), skip of them allocator frames
+   (ips[skip + 1..] are rewritten). */
+static Site* site_from_frames(Addr* ips, UInt n, UInt skip)
+{
+   UInt keep;
    ExeContext* ec;
    SiteNode* node;
-   Site* s;
-
-   /* Unwinding costs per frame (deep recursions allocate a lot), so
-      first unwind only a few frames more than --depth keeps.  The result
-      is the same as unwinding SH_MAX_UNWIND frames at once: the unwinder
-      produces frames outermost-last, so the first ones do not depend on
-      how many are asked for, and the deeper unwind below is taken whenever
-      the frames kept might reach past what the short one returned. */
-   {
-      UInt first = SH_(clo_depth) + 4 < SH_MAX_UNWIND ? SH_(clo_depth) + 4 : SH_MAX_UNWIND;
-      n = VG_(get_StackTrace)(tid, ips, first, sps, NULL, 0);
-      while (skip < n && SH_(is_alloc_frame_ip)(ips[skip]))
-         skip++;
-      if (n == first && first < SH_MAX_UNWIND && skip + SH_(clo_depth) >= n) {
-         n = VG_(get_StackTrace)(tid, ips, SH_MAX_UNWIND, sps, NULL, 0);
-         skip = 0;
-         while (skip < n && SH_(is_alloc_frame_ip)(ips[skip]))
-            skip++;
-      }
-   }
-   if (skip == n) {
-      /* Everything was an allocator frame: keep the outermost one. */
-      skip = n > 0 ? n - 1 : 0;
-   }
-   *depth0_sp = n > 0 ? sps[skip] : 0;
-   *depth0_ip = n > 0 ? ips[skip] : 0;
    /* The tool's own wrappers below the allocator (pthread_create's) are
       not the program's frames. */
    {
@@ -147,26 +261,110 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
    if (keep == 0) { ips[0] = 0; keep = 1; skip = 0; }
    tl_assert(keep >= 1 && keep <= (UInt)SH_(clo_depth) && skip + keep <= SH_MAX_UNWIND);
    ec = VG_(make_ExeContext_from_StackTrace)(ips + skip, keep);
-
    node = VG_(HT_lookup)(site_table, (UWord)ec);
    if (LIKELY(node != NULL))
       return node->site;
+   return new_site(ec, ips + skip, keep);
+}
 
-   s = VG_(calloc)("sh.site", 1, sizeof(Site));
-   s->ec = ec;
-   s->n_ips = keep;
-   s->ips = VG_(malloc)("sh.site.ips", keep * sizeof(Addr));
-   VG_(memcpy)(s->ips, ips + skip, keep * sizeof(Addr));
-   s->first_time = SH_(instrs);
-   s->min_size = ~0ULL;
-   s->phase = SH_(cur_phase);
-   s->homes = VG_(newXA)(VG_(malloc), "sh.homes", VG_(free), sizeof(Home));
-   node = VG_(malloc)("sh.sitenode", sizeof(SiteNode));
-   node->key = (UWord)ec;
-   node->site = s;
-   VG_(HT_add_node)(site_table, node);
-   VG_(addToXA)(all_sites, &s);
+static UInt count_alloc_frames(const Addr* ips, UInt n)
+{
+   UInt skip = 0;
+   while (skip < n && SH_(is_alloc_frame_ip)(ips[skip]))
+      skip++;
+   return skip;
+}
+
+Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip)
+{
+   Addr ips[SH_MAX_UNWIND], sps[SH_MAX_UNWIND];
+   UInt n, skip, first, probe, epoch, depth = SH_(clo_depth);
+   Bool memo_ok = True;
+   MemoSlot* slot = NULL;
+   UWord h = 0;
+   Site* s;
+
+   /* The answer is the one of this algorithm (the frames it looks at):
+      unwind first = --depth + 4 frames; when they all came and the
+      allocator frames among them leave at most --depth, unwind
+      SH_MAX_UNWIND frames instead; then site_from_frames.  (The
+      unwinder produces frames innermost first, and without
+      --merge-recursive-frames the first ones do not depend on how many
+      are asked for.)  Unwinding costs per frame, so it first unwinds
+      only --depth + 1 + probe_extra frames (the allocator frames and the
+      frames kept), which decide the answer unless frames past them might
+      matter (frames_decide_site); then it unwinds as above. */
+   first = depth + 4 < SH_MAX_UNWIND ? depth + 4 : SH_MAX_UNWIND;
+   probe = SH_(unwinds_merge_recursion)() ? first : depth + 1 + probe_extra;
+   if (probe > first) probe = first;
+   if (UNLIKELY(memo == NULL)) {
+      memo_width = first;
+      memo_stride = sizeof(MemoSlot) + memo_width * sizeof(Addr);
+      memo = VG_(calloc)("sh.sites.memo", SH_MEMO_SLOTS, memo_stride);
+   }
+   tl_assert(probe <= memo_width && memo_width == first);
+   n_site_lookups++;
+   n = VG_(get_StackTrace)(tid, ips, probe, sps, NULL, 0);
+   epoch = VG_(current_DiEpoch)().n;
+   if (LIKELY(n > 0)) {
+      h = hash_ips(ips, n);
+      slot = (MemoSlot*)(memo + (h & (SH_MEMO_SLOTS - 1)) * memo_stride);
+      if (slot->n == n && slot->hash == h && slot->epoch == epoch
+          && same_ips(slot->ips, ips, n)) {
+         n_memo_hits++;
+         *depth0_sp = sps[slot->skip];
+         *depth0_ip = ips[slot->skip];
+         return slot->site;
+      }
+   }
+   skip = count_alloc_frames(ips, n);
+   if (n == probe && probe < first
+       && !(skip < first - depth && frames_decide_site(ips, n, skip))) {
+      /* (skip < first - depth: then the frames the first unwind gives
+         leave more than --depth past the allocator frames) */
+      n = VG_(get_StackTrace)(tid, ips, first, sps, NULL, 0);
+      skip = count_alloc_frames(ips, n);
+      memo_ok = False;
+      n_long_unwinds++;
+   }
+   if (n == first && first < SH_MAX_UNWIND && skip + depth >= n) {
+      n = VG_(get_StackTrace)(tid, ips, SH_MAX_UNWIND, sps, NULL, 0);
+      skip = count_alloc_frames(ips, n);
+      memo_ok = False;
+      n_long_unwinds++;
+   }
+   if (UNLIKELY(skip > probe_extra + 1 && skip < n && probe_extra < 3))
+      probe_extra = skip - 1 < 3 ? skip - 1 : 3;
+   if (skip == n) {
+      /* Everything was an allocator frame: keep the outermost one. */
+      skip = n > 0 ? n - 1 : 0;
+   }
+   *depth0_sp = n > 0 ? sps[skip] : 0;
+   *depth0_ip = n > 0 ? ips[skip] : 0;
+   if (memo_ok && slot != NULL) {
+      /* (the key, before site_from_frames rewrites the frames) */
+      tl_assert(n <= memo_width);
+      VG_(memcpy)(slot->ips, ips, n * sizeof(Addr));
+      slot->n = 0;
+   } else {
+      slot = NULL;
+   }
+   s = site_from_frames(ips, n, skip);
+   if (slot != NULL) {
+      slot->n = n;
+      slot->skip = skip;
+      slot->epoch = epoch;
+      slot->hash = h;
+      slot->site = s;
+   }
    return s;
+}
+
+void SH_(sites_print_stats)(void)
+{
+   VG_(dmsg)("stackheap: %'llu allocation stacks: %'llu sites remembered, "
+             "%'llu longer unwinds\n",
+             n_site_lookups, n_memo_hits, n_long_unwinds);
 }
 
 Home* SH_(site_home)(Site* s, Int depth, Addr fn)

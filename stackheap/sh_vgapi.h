@@ -45,6 +45,12 @@ extern Int VG_(clo_sanity_level);
 #  define SH_VG_SANITY_LEVEL() 2
 #endif
 
+/* The core's --merge-recursive-frames, which changes what a short
+   unwind gives (sh_sites.c). */
+#if SH_VG_HAVE_CLO_MERGE_RECURSIVE_FRAMES
+extern Int VG_(clo_merge_recursive_frames);
+#endif
+
 /* n bytes of fresh (zeroed) pages from the address-space manager; out of
    memory ends the run, saying `what` needed them. */
 void* SH_(shadow_alloc)(SizeT n, const HChar* what);
