@@ -58,8 +58,9 @@ const HChar* SH_(sort_by_name)(ShSortBy s);
 /*--- Time and global counters (sh_main.c)                 ---*/
 /*------------------------------------------------------------*/
 
-/* Guest instructions executed so far: the time base.  Incremented by code
-   inlined into every superblock (sh_instrument.c). */
+/* Guest instructions executed so far: the time base.  Counted by code
+   inlined into every superblock, per thread, and folded in here whenever
+   a thread stops running generated code (sh_instrument.c). */
 extern ULong SH_(instrs);
 /* False between SH_STOP_COLLECTING and SH_START_COLLECTING. */
 extern Bool  SH_(collecting);
@@ -723,5 +724,9 @@ void  SH_(instrument_init)(void);   /* after the options, before any translation
 IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
                       const VexGuestLayout* layout, const VexGuestExtents* vge,
                       const VexArchInfo* archinfo_host, IRType gWordTy, IRType hWordTy);
+/* Adds the instructions thread tid has run since its last fold to
+   SH_(instrs) (called when it stops running generated code). */
+void  SH_(fold_instr_count)(ThreadId tid);
+Bool  SH_(instr_counts_sane)(void);   /* --sanity-level checks */
 
 #endif /* SH_GLOBAL_H */

@@ -63,6 +63,11 @@ static void sh_start_client_code(ThreadId tid, ULong blocks_done)
    SH_(thread_runs)(tid);
 }
 
+static void sh_stop_client_code(ThreadId tid, ULong blocks_done)
+{
+   SH_(fold_instr_count)(tid);
+}
+
 static void sh_thread_exit(ThreadId tid)
 {
    SH_(thread_exited)(tid);
@@ -102,8 +107,8 @@ static Bool sh_expensive_sanity(void)
    n_full_checks++;
    if (SH_VG_SANITY_LEVEL() < 2)
       return SH_(threads_sane)(True) && SH_(alloc_sane)(False);
-   return SH_(threads_sane)(True) && SH_(blocks_sane)() && SH_(alloc_sane)(True)
-          && SH_(sites_sane)();
+   return SH_(threads_sane)(True) && SH_(instr_counts_sane)() && SH_(blocks_sane)()
+          && SH_(alloc_sane)(True) && SH_(sites_sane)();
 }
 
 /* "FILE.json" -> "FILE.N.json"; other names get ".N" appended. */
@@ -271,6 +276,7 @@ static void sh_pre_clo_init(void)
    VG_(track_pre_thread_first_insn)(sh_first_insn);
    VG_(track_pre_thread_ll_exit)(sh_thread_exit);
    VG_(track_start_client_code)(sh_start_client_code);
+   VG_(track_stop_client_code)(sh_stop_client_code);
    VG_(track_pre_deliver_signal)(sh_signal_delivered);
    VG_(track_post_deliver_signal)(sh_signal_returned);
 

@@ -10,6 +10,7 @@
 
 #include "pub_tool_gdbserver.h"
 #include "pub_tool_options.h"
+#include "pub_tool_threadstate.h"
 #include "sh_global.h"
 
 static void print_help(void)
@@ -95,6 +96,10 @@ Bool SH_(handle_monitor_command)(ThreadId tid, const HChar* req)
    HChar s[VG_(strlen)(req) + 1];   /* strtok_r writes into its string */
    HChar* save;
    HChar* word;
+   /* Count the instructions the running thread has run since it last
+      stopped (a command from inside generated code, --vgdb=full). */
+   if (VG_(get_running_tid)() != VG_INVALID_THREADID)
+      SH_(fold_instr_count)(VG_(get_running_tid)());
    VG_(strcpy)(s, req);
    word = VG_(strtok_r)(s, " ", &save);
    if (word == NULL) return False;
