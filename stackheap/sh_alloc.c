@@ -400,7 +400,7 @@ static Bool allocator_or_stub(Addr fn)
 static Addr free_caller(ThreadId tid, const Block* b, /*OUT*/Bool* by_alloc_frame)
 {
    Addr ips[SH_FREE_UNWIND_WRAPS], sps[SH_FREE_UNWIND_WRAPS];
-   UInt n, k = 0;
+   UInt n, k;
    Int idx, top;
    Addr ip;
    ThreadState* ts = SH_(thread)(tid);
@@ -409,12 +409,11 @@ static Addr free_caller(ThreadId tid, const Block* b, /*OUT*/Bool* by_alloc_fram
       is used, and the first frames of an unwind do not depend on how
       many are asked for (without --merge-recursive-frames). */
    n = SH_(unwinds_merge_recursion)() ? 0 : VG_(get_StackTrace)(tid, ips, 2, sps, NULL, 0);
-   while (k < n && SH_(is_alloc_frame_ip)(ips[k])) k++;
+   k = SH_(count_alloc_frames)(ips, n);
    if (k == n && (n == 2 || n == 0)) {
       n = VG_(get_StackTrace)(tid, ips, SH_(n_alloc_fns)() ? SH_FREE_UNWIND_WRAPS : SH_FREE_UNWIND,
                               sps, NULL, 0);
-      k = 0;
-      while (k < n && SH_(is_alloc_frame_ip)(ips[k])) k++;
+      k = SH_(count_alloc_frames)(ips, n);
    }
    if (k == n) return 0;
    idx = SH_(frame_owning)(ts, sps[k]);

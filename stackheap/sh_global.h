@@ -276,6 +276,8 @@ Site* SH_(site_at)(UInt i);        /* unordered */
 /* The home of site s at that depth in that function, created empty. */
 Home* SH_(site_home)(Site* s, Int depth, Addr fn);
 Bool  SH_(is_alloc_frame_ip)(Addr ip);
+/* How many of an unwind's first frames are allocator frames. */
+UInt  SH_(count_alloc_frames)(const Addr* ips, UInt n);
 /* Whether the core's unwinder drops recursive frames it has already
    produced: then a short unwind's frames are not a longer one's first. */
 Bool  SH_(unwinds_merge_recursion)(void);

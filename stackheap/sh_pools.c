@@ -64,9 +64,9 @@ static Pool* pool_of(Addr handle)
 static Addr creation_ip(ThreadId tid)
 {
    Addr ips[16];
-   UInt i, n = VG_(get_StackTrace)(tid, ips, 16, NULL, NULL, 0);
-   for (i = 0; i < n; i++)
-      if (!SH_(is_alloc_frame_ip)(ips[i])) return ips[i];
+   UInt n = VG_(get_StackTrace)(tid, ips, 16, NULL, NULL, 0);
+   UInt k = SH_(count_alloc_frames)(ips, n);
+   if (k < n) return ips[k];
    return n > 0 ? ips[n - 1] : 0;
 }
 

@@ -267,7 +267,7 @@ static Site* site_from_frames(Addr* ips, UInt n, UInt skip)
    return new_site(ec, ips + skip, keep);
 }
 
-static UInt count_alloc_frames(const Addr* ips, UInt n)
+UInt SH_(count_alloc_frames)(const Addr* ips, UInt n)
 {
    UInt skip = 0;
    while (skip < n && SH_(is_alloc_frame_ip)(ips[skip]))
@@ -317,19 +317,19 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
          return slot->site;
       }
    }
-   skip = count_alloc_frames(ips, n);
+   skip = SH_(count_alloc_frames)(ips, n);
    if (n == probe && probe < first
        && !(skip < first - depth && frames_decide_site(ips, n, skip))) {
       /* (skip < first - depth: then the frames the first unwind gives
          leave more than --depth past the allocator frames) */
       n = VG_(get_StackTrace)(tid, ips, first, sps, NULL, 0);
-      skip = count_alloc_frames(ips, n);
+      skip = SH_(count_alloc_frames)(ips, n);
       memo_ok = False;
       n_long_unwinds++;
    }
    if (n == first && first < SH_MAX_UNWIND && skip + depth >= n) {
       n = VG_(get_StackTrace)(tid, ips, SH_MAX_UNWIND, sps, NULL, 0);
-      skip = count_alloc_frames(ips, n);
+      skip = SH_(count_alloc_frames)(ips, n);
       memo_ok = False;
       n_long_unwinds++;
    }
