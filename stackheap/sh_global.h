@@ -38,6 +38,7 @@ extern const HChar* SH_(clo_xtree_out_file);  /* callgrind format; "none" (defau
 extern ULong  SH_(clo_max_stack_block);  /* larger eligible blocks: too_large */
 extern ULong  SH_(clo_stack_budget);     /* max stack a suggestion may add */
 extern Bool   SH_(clo_collect_atstart);
+extern Bool   SH_(clo_fast_requests);
 /* CI thresholds; negative means "not set". */
 extern Double SH_(clo_max_escape_rate);
 extern Long   SH_(clo_max_alloc_rate);
@@ -610,6 +611,10 @@ void   SH_(pp_current_stack)(ThreadId tid);
 /*------------------------------------------------------------*/
 
 Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret);
+/* Generated code's shortcut for the malloc replacements' requests
+   (sh_clientreq.c): 1 when it handled the request at arg. */
+VG_REGPARM(1) UWord SH_(fast_client_call)(UWord* arg);
+extern ULong SH_(n_fast_requests);   /* requests it handled */
 /* Write the reports now (SH_DUMP_REPORT), numbered files. */
 void SH_(dump_report)(const HChar* label);
 /* The same, the JSON going to json_file instead when not NULL (monitor);

@@ -358,6 +358,51 @@ static void add_call_event(Ctx* c, const VexGuestLayout* layout, IRJumpKind jk,
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
+/* A superblock ending in a client request first offers it to
+   SH_(fast_client_call) (sh_clientreq.c, which says why this is the same
+   as the scheduler's round trip); when that handled it, the superblock
+   goes on to the next instruction instead of exiting to the scheduler.
+   RIP is set to that instruction first, as the exit would (the unwinder
+   starts from it). */
+static void add_fast_request(Ctx* c, const VexGuestLayout* layout, IRExpr* next)
+{
+   IRTemp handled, rax;
+   IRDirty* di;
+   if (next->tag != Iex_Const || next->Iex.Const.con->tag != Ico_U64) return;
+   addStmtToIRSB(c->sb, IRStmt_Put(layout->offset_IP, next));
+   rax = assign(c, Ity_I64, IRExpr_Get(OFFSET_amd64_RAX, Ity_I64));
+   handled = newIRTemp(c->sb->tyenv, Ity_I64);
+   di = unsafeIRDirty_1_N(handled, 1, "sh_fast_client_call",
+                          VG_(fnptr_to_fnentry)(SH_(fast_client_call)),
+                          mkIRExprVec_1(IRExpr_RdTmp(rax)));
+   di->nFxState = 5;
+   di->fxState[0].fx = Ifx_Read;   di->fxState[0].offset = layout->offset_IP;
+   di->fxState[0].size = 8;
+   di->fxState[1].fx = Ifx_Read;   di->fxState[1].offset = layout->offset_SP;
+   di->fxState[1].size = 8;
+   di->fxState[2].fx = Ifx_Read;   di->fxState[2].offset = OFFSET_amd64_RBP;
+   di->fxState[2].size = 8;
+   di->fxState[3].fx = Ifx_Modify; di->fxState[3].offset = OFFSET_amd64_RDX;
+   di->fxState[3].size = 8;
+   /* the instruction counter (and anything else the tool keeps there) */
+   di->fxState[4].fx = Ifx_Modify; di->fxState[4].offset = layout->total_sizeB;
+   di->fxState[4].size = layout->total_sizeB;
+   for (Int k = 0; k < di->nFxState; k++) {
+      di->fxState[k].nRepeats = 0;
+      di->fxState[k].repeatLen = 0;
+   }
+   /* It reads the request block; the allocator's own writes (calloc,
+      realloc) need no declaration: nothing after it here reads memory. */
+   di->mFx = Ifx_Read;
+   di->mAddr = IRExpr_RdTmp(rax);
+   di->mSize = 6 * sizeof(UWord);
+   addStmtToIRSB(c->sb, IRStmt_Dirty(di));
+   addStmtToIRSB(c->sb, IRStmt_Exit(
+      IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_CmpNE64, IRExpr_RdTmp(handled),
+                                                  mk_u64(0)))),
+      Ijk_Boring, next->Iex.Const.con, layout->offset_IP));
+}
+
 /* The tool's own preload (malloc replacements, pthread_create wrapper)
    passes pointers in client-request blocks on the stack: bookkeeping, not
    the program's stores. */
@@ -451,5 +496,7 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
    }
    add_instr_count(&c, seen - counted);
    add_call_event(&c, layout, sbIn->jumpkind, sbIn->next);
+   if (sbIn->jumpkind == Ijk_ClientReq && SH_(clo_fast_requests))
+      add_fast_request(&c, layout, sbIn->next);
    return c.sb;
 }

@@ -234,6 +234,8 @@ static void sh_fini(Int exitcode)
    if (VG_(clo_stats)) {
       VG_(dmsg)("stackheap: %'llu calls seen, %'llu store checks, %'llu hit a live block\n",
                 r.frames_pushed, SH_(n_store_checks), SH_(n_store_hits));
+      VG_(dmsg)("stackheap: %'llu allocator requests handled without leaving generated code\n",
+                SH_(n_fast_requests));
       VG_(dmsg)("stackheap: %'llu live blocks at exit, %'u sites\n",
                 SH_(n_live_blocks)(), SH_(n_sites)());
       VG_(dmsg)("stackheap: %'llu blocks waited on holders at most at once, "

@@ -16,6 +16,7 @@ const HChar* SH_(clo_xtree_out_file) = "none";
 ULong    SH_(clo_max_stack_block)  = 4096;
 ULong    SH_(clo_stack_budget)     = 65536;
 Bool     SH_(clo_collect_atstart)  = True;
+Bool     SH_(clo_fast_requests)    = True;   /* (a debugging option) */
 Double   SH_(clo_max_escape_rate)  = -1.0;
 Long     SH_(clo_max_alloc_rate)   = -1;
 Long     SH_(clo_max_eligible_blocks) = -1;
@@ -177,6 +178,7 @@ Bool SH_(process_cmd_line_option)(const HChar* arg)
    else if VG_STR_CLO(arg, "--stack-budget", str)
       parse_size(arg, str, &SH_(clo_stack_budget));
    else if VG_BOOL_CLO(arg, "--collect-atstart", SH_(clo_collect_atstart)) {}
+   else if VG_BOOL_CLO(arg, "--fast-alloc-requests", SH_(clo_fast_requests)) {}
    else if VG_DBL_CLO(arg, "--max-escape-rate", SH_(clo_max_escape_rate)) {
       /* (also refuses a NaN) */
       if (!(SH_(clo_max_escape_rate) >= 0.0 && SH_(clo_max_escape_rate) <= 1.0))
@@ -237,5 +239,8 @@ void SH_(print_usage)(void)
 
 void SH_(print_debug_usage)(void)
 {
-   VG_(printf)("    (none)\n");
+   VG_(printf)(
+"    --fast-alloc-requests=no|yes  run the malloc replacements' requests\n"
+"                              from generated code, without the scheduler's\n"
+"                              round trip (the same results, faster) [yes]\n");
 }

@@ -33,6 +33,24 @@ static void* cb_memalign(ThreadId tid, SizeT align, SizeT orig_align, SizeT n)
 #  define cb_memalign        SH_(memalign)
 #endif
 
+/* The callbacks the preload's replacements call through client requests
+   (VG_USERREQ__CLIENT_CALLn with the function's address). */
+static const Addr malloc_callbacks[] = {
+   (Addr)SH_(malloc), (Addr)SH_(free), (Addr)SH_(builtin_new), (Addr)SH_(builtin_delete),
+   (Addr)SH_(realloc), (Addr)SH_(calloc), (Addr)SH_(builtin_vec_new),
+   (Addr)SH_(builtin_vec_delete), (Addr)cb_memalign, (Addr)cb_new_aligned,
+   (Addr)cb_vec_new_aligned, (Addr)SH_(builtin_delete_aligned),
+   (Addr)SH_(builtin_vec_delete_aligned), (Addr)SH_(malloc_usable_size)
+};
+
+Bool SH_(is_malloc_callback)(Addr f)
+{
+   UInt i;
+   for (i = 0; i < sizeof malloc_callbacks / sizeof malloc_callbacks[0]; i++)
+      if (malloc_callbacks[i] == f) return True;
+   return False;
+}
+
 void SH_(needs_malloc_replacement)(void)
 {
    VG_(needs_malloc_replacement)(SH_(malloc), SH_(builtin_new), cb_new_aligned,

@@ -58,5 +58,7 @@ void* SH_(shadow_alloc)(SizeT n, const HChar* what);
 /* Registers the allocator entry points of sh_alloc.c with the core,
    through adapters where this Valgrind's callback signatures differ. */
 void SH_(needs_malloc_replacement)(void);
+/* f is one of the callbacks given to VG_(needs_malloc_replacement). */
+Bool SH_(is_malloc_callback)(Addr f);
 
 #endif /* SH_VGAPI_H */
