@@ -97,6 +97,7 @@ Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
 {
    switch (arg[0]) {
    case VG_USERREQ__MALLOCLIKE_BLOCK:
+      SH_(declared_block_range)(arg[1], arg[2]);
       if (arg[1] != 0) SH_(custom_alloc)(tid, arg[1], arg[2], 0);
       *ret = 0;
       return True;
@@ -105,6 +106,7 @@ Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
       *ret = 0;
       return True;
    case VG_USERREQ__RESIZEINPLACE_BLOCK:
+      SH_(declared_block_range)(arg[1], arg[3]);
       if (arg[1] != 0) SH_(custom_resize)(tid, arg[1], arg[2], arg[3]);
       *ret = 0;
       return True;
@@ -118,6 +120,7 @@ Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
       *ret = 0;
       return True;
    case VG_USERREQ__MEMPOOL_ALLOC:    /* (pool, addr, size) */
+      SH_(declared_block_range)(arg[2], arg[3]);
       SH_(pool_alloc)(tid, arg[1], arg[2], arg[3]);
       *ret = 0;
       return True;
@@ -134,6 +137,7 @@ Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret)
       *ret = 0;
       return True;
    case VG_USERREQ__MEMPOOL_CHANGE:   /* (pool, old addr, new addr, size) */
+      SH_(declared_block_range)(arg[3], arg[4]);
       SH_(pool_change)(tid, arg[1], arg[2], arg[3], arg[4]);
       *ret = 0;
       return True;

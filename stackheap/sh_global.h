@@ -615,6 +615,8 @@ Bool SH_(handle_client_request)(ThreadId tid, UWord* arg, UWord* ret);
    (sh_clientreq.c): 1 when it handled the request at arg. */
 VG_REGPARM(1) UWord SH_(fast_client_call)(UWord* arg);
 extern ULong SH_(n_fast_requests);   /* requests it handled */
+/* The program declares a block at [a, a+len) (sh_instrument.c). */
+void SH_(declared_block_range)(Addr a, SizeT len);
 /* Write the reports now (SH_DUMP_REPORT), numbered files. */
 void SH_(dump_report)(const HChar* label);
 /* The same, the JSON going to json_file instead when not NULL (monitor);
