@@ -19,6 +19,7 @@
 
 #include "pub_tool_machine.h"
 #include "pub_tool_threadstate.h"
+#include "libvex_guest_amd64.h"
 #include "sh_global.h"
 
 /* Start routines handed to pthread_create, plus main: entering one marks
@@ -62,15 +63,25 @@ void SH_(refresh_top_filter)(ThreadState* ts)
    const Frame* f;
    if (ts != SH_(cur_ts)) return;
    SH_(top_lo) = SH_(top_span) = 0;
-   if (!SH_(single_threaded) || ts->depth == 0) return;
-   f = &ts->frames[ts->depth - 1];
-   if (f->seg == SH_SEG_NORMAL && ts->stack_limit != 0 && f->entry_sp >= ts->stack_limit) {
-      SH_(top_lo) = ts->stack_limit;
-      SH_(top_span) = f->entry_sp - ts->stack_limit + 1;
-   } else if (f->seg == SH_SEG_ALT && f->entry_sp >= ts->alt_lo) {
-      SH_(top_lo) = ts->alt_lo;
-      SH_(top_span) = f->entry_sp - ts->alt_lo + 1;
+   if (SH_(single_threaded) && ts->depth > 0) {
+      f = &ts->frames[ts->depth - 1];
+      if (f->seg == SH_SEG_NORMAL && ts->stack_limit != 0
+          && f->entry_sp >= ts->stack_limit) {
+         SH_(top_lo) = ts->stack_limit;
+         SH_(top_span) = f->entry_sp - ts->stack_limit + 1;
+      } else if (f->seg == SH_SEG_ALT && f->entry_sp >= ts->alt_lo) {
+         SH_(top_lo) = ts->alt_lo;
+         SH_(top_span) = f->entry_sp - ts->alt_lo + 1;
+      }
    }
+   SH_(filter_copy_sync)();
+}
+
+/* The filter copy in the shadow state of the thread whose guest state
+   starts at gs (shadow area 1 follows the guest state). */
+static inline ShFilterCopy* filter_copy_at(UChar* gs)
+{
+   return (ShFilterCopy*)(gs + sizeof(VexGuestAMD64State) + SH_FILTER_COPY_OFF);
 }
 
 static inline void pop_frame(ThreadState* ts)
@@ -170,8 +181,9 @@ static __attribute__((noinline)) void check_root_entry(Addr target)
    function).  The common case, on the thread's own stack with only its
    own frames, is unwind_to + push_frame + refresh_top_filter specialised,
    and calls nothing, so that it needs no saved registers; the rest is in
-   on_call_general. */
-VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target)
+   on_call_general.  gs is the running thread's guest state, for the
+   filter copy (refresh_top_filter's write costs a call). */
+VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, UChar* gs)
 {
    ThreadState* ts = SH_(cur_ts);
    Int d;
@@ -186,9 +198,10 @@ VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target)
    if (ts->root_idx >= d) ts->root_idx = -1;
    ts->depth = d;
    place_frame(ts, sp_after, target, SH_SEG_NORMAL);
-   if (LIKELY(SH_(single_threaded))) {   /* (ts is SH_(cur_ts)) */
-      SH_(top_lo) = ts->stack_limit;
-      SH_(top_span) = sp_after - ts->stack_limit + 1;
+   if (LIKELY(SH_(single_threaded))) {   /* (ts is SH_(cur_ts), gs its guest state) */
+      ShFilterCopy* fc = filter_copy_at(gs);
+      SH_(top_lo) = fc->top_lo = ts->stack_limit;
+      SH_(top_span) = fc->top_span = sp_after - ts->stack_limit + 1;
    }
    if (UNLIKELY(ts->root_idx < 0)) check_root_entry(target);
 }

@@ -123,7 +123,7 @@ Bool SH_(thread_alive)(ThreadId t);
 void SH_(threads_watch_fork)(void);
 
 /* Helpers called from generated code. */
-VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target);
+VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, UChar* gs);
 VG_REGPARM(1) void SH_(on_root_entry)(Addr fn);
 VG_REGPARM(1) void SH_(on_libc_start_main)(Addr main_fn);
 void SH_(unwind_to)(ThreadState* ts, Addr sp);
@@ -730,5 +730,14 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
    SH_(instrs) (called when it stops running generated code). */
 void  SH_(fold_instr_count)(ThreadId tid);
 Bool  SH_(instr_counts_sane)(void);   /* --sanity-level checks */
+/* Copies of the store filter's bounds in shadow area 1 of the thread
+   SH_(cur_ts) names, where generated code reads them (sh_instrument.c
+   explains): every writer of SH_(heap_lo/heap_span/top_lo/top_span)
+   calls filter_copy_sync, or writes through the guest-state pointer its
+   call passes (on_call). */
+typedef struct { Addr heap_lo, heap_span, top_lo, top_span; } ShFilterCopy;
+#define SH_FILTER_COPY_OFF 24   /* byte offset in shadow area 1 (after the counter) */
+void  SH_(filter_copy_sync)(void);
+Bool  SH_(filter_copy_sane)(void);
 
 #endif /* SH_GLOBAL_H */

@@ -26,10 +26,12 @@
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
 #include "libvex_guest_offsets.h"
+#include "libvex_guest_amd64.h"
 
 typedef struct {
    IRSB* sb;
    Int    counter_off;  /* guest-state offset of the instruction counter */
+   Int    copy_off;     /* guest-state offset of the filter copy (ShFilterCopy) */
    IRExpr* top_lo;      /* the innermost frame's range, loaded once per */
    IRExpr* top_span;    /* superblock, on first use (NULL: not yet) */
    Addr   ip;           /* guest address of the current instruction */
@@ -51,35 +53,30 @@ static IRExpr* atom(Ctx* c, IRType ty, IRExpr* e)
    return IRExpr_RdTmp(assign(c, ty, e));
 }
 
-/* Globals the guards read, never baked in as constants (translations
-   outlive the values).  The heap bounds are loaded at each use (a load
-   from L1 costs less than a value kept live across the superblock's
+/* The bounds the guards read, never baked in as constants (translations
+   outlive the values), are read from the running thread's copy of them
+   in its shadow guest state (see "The store filter's bounds" below): one
+   load relative to the guest-state register, which the instruction
+   selector folds into the sub or cmp using it, where a global's 64-bit
+   address needs a movabs first.  The heap bounds are read at each use (a
+   load from L1 costs less than a value kept live across the superblock's
    calls); they change only in allocator calls, which end superblocks
-   (client requests).  The innermost-frame range is loaded once per
+   (client requests).  The innermost-frame range is read once per
    superblock, on first use: it changes at calls (which end superblocks
    too) and when a store helper catches up with returns; within the rest
    of that superblock the older, smaller range is still below the stack
    pointer, so skipping stores into it stays safe.  (Which stores reach
    the helper decides which one a home pin names: keep this as it is.) */
-static IRExpr* load_global(Ctx* c, const Addr* where)
+static IRExpr* get_copy(Ctx* c, SizeT field)
 {
-   return IRExpr_RdTmp(assign(c, Ity_I64,
-                              IRExpr_Load(Iend_LE, Ity_I64, mk_u64((ULong)(HWord)where))));
+   return IRExpr_RdTmp(assign(c, Ity_I64, IRExpr_Get(c->copy_off + field, Ity_I64)));
 }
 
 static void load_top_frame(Ctx* c)
 {
    if (c->top_lo != NULL) return;
-   c->top_lo = load_global(c, &SH_(top_lo));
-   c->top_span = load_global(c, &SH_(top_span));
-}
-
-/* (v - heap_lo) <u heap_span, as an Ity_I1 temp. */
-static IRExpr* in_heap(Ctx* c, IRExpr* v)
-{
-   IRTemp d = assign(c, Ity_I64, IRExpr_Binop(Iop_Sub64, v, load_global(c, &SH_(heap_lo))));
-   return IRExpr_RdTmp(assign(c, Ity_I1,
-            IRExpr_Binop(Iop_CmpLT64U, IRExpr_RdTmp(d), load_global(c, &SH_(heap_span)))));
+   c->top_lo = get_copy(c, offsetof(ShFilterCopy, top_lo));
+   c->top_span = get_copy(c, offsetof(ShFilterCopy, top_span));
 }
 
 static IRExpr* and1(Ctx* c, IRExpr* a, IRExpr* b)
@@ -88,23 +85,45 @@ static IRExpr* and1(Ctx* c, IRExpr* a, IRExpr* b)
    return IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_And1, a, b)));
 }
 
-/* dest is outside the innermost frame: (dest - top_lo) >=u top_span.
-   fresh: read the range now, not the superblock's copy (the completed
-   words of string moves, whose check used to read it in a helper). */
-static IRExpr* outside_top_frame(Ctx* c, IRExpr* dest, Bool fresh)
+/* The guard of a store check: value v may point into a block (it lies in
+   [heap_lo, heap_lo + heap_span)) and dest is outside the innermost frame
+   ([top_lo, top_lo + top_span)), written as one unsigned compare,
+       (dest - top_lo <u top_span ? ~0 : v - heap_lo) <u heap_span
+   which is exactly the conjunction (~0 is below no value).  The
+   instruction selector makes it sub, sub, cmp, cmov, cmp and a
+   conditional call, where the conjunction of two Ity_I1 values took two
+   setcc, an and and a test.  fresh: read the frame range now, not the
+   superblock's copy (the completed words of string moves, whose check
+   used to read it in a helper). */
+static IRExpr* store_guard(Ctx* c, IRExpr* dest, IRExpr* v, Bool fresh)
 {
    IRExpr *lo, *span;
-   IRTemp d;
+   IRTemp inside, off, rel;
    if (fresh) {
-      lo = load_global(c, &SH_(top_lo));
-      span = load_global(c, &SH_(top_span));
+      lo = get_copy(c, offsetof(ShFilterCopy, top_lo));
+      span = get_copy(c, offsetof(ShFilterCopy, top_span));
    } else {
       load_top_frame(c);
       lo = c->top_lo;
       span = c->top_span;
    }
-   d = assign(c, Ity_I64, IRExpr_Binop(Iop_Sub64, dest, lo));
-   return IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_CmpLE64U, span, IRExpr_RdTmp(d))));
+   off = assign(c, Ity_I64, IRExpr_Binop(Iop_Sub64, dest, lo));
+   inside = assign(c, Ity_I1, IRExpr_Binop(Iop_CmpLT64U, IRExpr_RdTmp(off), span));
+   rel = assign(c, Ity_I64, IRExpr_Binop(Iop_Sub64, v,
+                                         get_copy(c, offsetof(ShFilterCopy, heap_lo))));
+   rel = assign(c, Ity_I64, IRExpr_ITE(IRExpr_RdTmp(inside), mk_u64(~0ULL), IRExpr_RdTmp(rel)));
+   return IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_CmpLT64U, IRExpr_RdTmp(rel),
+                        get_copy(c, offsetof(ShFilterCopy, heap_span)))));
+}
+
+/* on_store may move the innermost-frame range (it writes the copy). */
+static void declare_writes_top_copy(Ctx* c, IRDirty* di, Int k)
+{
+   di->fxState[k].fx = Ifx_Modify;
+   di->fxState[k].offset = c->copy_off + offsetof(ShFilterCopy, top_lo);
+   di->fxState[k].size = 2 * sizeof(Addr);
+   di->fxState[k].nRepeats = 0;
+   di->fxState[k].repeatLen = 0;
 }
 
 static void call_on_store(Ctx* c, IRExpr* addr, IRExpr* value, IRExpr* guard, Bool fresh)
@@ -112,7 +131,9 @@ static void call_on_store(Ctx* c, IRExpr* addr, IRExpr* value, IRExpr* guard, Bo
    IRDirty* di = unsafeIRDirty_0_N(3, "sh_on_store",
                                    VG_(fnptr_to_fnentry)(SH_(on_store)),
                                    mkIRExprVec_3(addr, value, mk_u64(c->ip)));
-   di->guard = and1(c, guard, outside_top_frame(c, addr, fresh));
+   di->guard = and1(c, guard, store_guard(c, addr, value, fresh));
+   di->nFxState = 1;
+   declare_writes_top_copy(c, di, 0);
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
@@ -129,7 +150,7 @@ static void check_word(Ctx* c, IRExpr* addr, Int off, IRExpr* v, IRExpr* guard)
    v = atom(c, Ity_I64, v);
    if (off != 0)
       a = IRExpr_RdTmp(assign(c, Ity_I64, IRExpr_Binop(Iop_Add64, addr, mk_u64(off))));
-   call_on_store(c, a, v, and1(c, guard, in_heap(c, v)), False);
+   call_on_store(c, a, v, guard, False);
 }
 
 /* A store narrower than a word: when it ends on a word boundary it may
@@ -150,8 +171,7 @@ static void check_completed_word(Ctx* c, IRExpr* addr, Int size, IRExpr* guard)
    IRTemp v = newIRTemp(c->sb->tyenv, Ity_I64);
    addStmtToIRSB(c->sb, IRStmt_LoadG(Iend_LE, ILGop_Ident64, v, IRExpr_RdTmp(w),
                                      mk_u64(0), ends));
-   call_on_store(c, IRExpr_RdTmp(w), IRExpr_RdTmp(v),
-                 and1(c, ends, in_heap(c, IRExpr_RdTmp(v))), True);
+   call_on_store(c, IRExpr_RdTmp(w), IRExpr_RdTmp(v), ends, True);
 }
 
 /* A constant no live block can contain: nothing can be mapped below the
@@ -261,6 +281,8 @@ static void check_dirty_writes(Ctx* c, IRDirty* d)
                           VG_(fnptr_to_fnentry)(SH_(on_store_region)),
                           mkIRExprVec_3(d->mAddr, mk_u64(d->mSize), mk_u64(c->ip)));
    di->guard = d->guard;
+   di->nFxState = 1;
+   declare_writes_top_copy(c, di, 0);
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
@@ -327,6 +349,59 @@ Bool SH_(instr_counts_sane)(void)
    return True;
 }
 
+/* The store filter's bounds (SH_(heap_lo), heap_span, top_lo, top_span)
+   are also kept in the shadow guest state (an ShFilterCopy at
+   SH_FILTER_COPY_OFF in shadow area 1, next to the counter; nothing else
+   uses that area), where generated code reads them relative to the
+   guest-state register.  The copy kept right is that of the thread
+   SH_(cur_ts) names, equal to the globals at all times:
+     - the core runs a thread's generated code only after the
+       start_client_code event, where SH_(thread_runs) makes the thread
+       cur_ts and refresh_top_filter writes its whole copy (the copies of
+       threads not running go stale, and are rewritten before they run);
+     - every writer of the globals writes the copy too: refresh_top_filter
+       and widen_bounds by filter_copy_sync, on_call's common case through
+       the guest-state pointer its call passes;
+     - a signal handler's return restores the shadow state saved when it
+       was delivered, and the core then reports the return
+       (post_deliver_signal): signal_returned refreshes, which rewrites it;
+       a delivery keeps it, and its new frame refreshes.
+   --sanity-level=2 and up compares cur_ts's copy with the globals. */
+STATIC_ASSERT(SH_FILTER_COPY_OFF >= SH_COUNTER_SHADOW_OFF + 8);
+STATIC_ASSERT(SH_FILTER_COPY_OFF % 8 == 0);
+
+static void filter_copy_of_globals(ShFilterCopy* fc)
+{
+   fc->heap_lo = SH_(heap_lo);
+   fc->heap_span = SH_(heap_span);
+   fc->top_lo = SH_(top_lo);
+   fc->top_span = SH_(top_span);
+}
+
+void SH_(filter_copy_sync)(void)
+{
+   ShFilterCopy fc;
+   const ThreadState* ts = SH_(cur_ts);
+   if (ts == NULL || !ts->live) return;
+   filter_copy_of_globals(&fc);
+   VG_(set_shadow_regs_area)(ts->tid, 1, SH_FILTER_COPY_OFF, sizeof fc, (const UChar*)&fc);
+}
+
+Bool SH_(filter_copy_sane)(void)
+{
+   ShFilterCopy fc, want;
+   const ThreadState* ts = SH_(cur_ts);
+   if (ts == NULL || !ts->live) return True;
+   VG_(get_shadow_regs_area)(ts->tid, (UChar*)&fc, 1, SH_FILTER_COPY_OFF, sizeof fc);
+   filter_copy_of_globals(&want);
+   SH_SANE(VG_(memcmp)(&fc, &want, sizeof fc) == 0,
+           "thread %u's copy of the store filter (%#lx+%#lx, %#lx+%#lx) is not "
+           "the globals' (%#lx+%#lx, %#lx+%#lx)\n", ts->tid,
+           fc.heap_lo, fc.heap_span, fc.top_lo, fc.top_span,
+           want.heap_lo, want.heap_span, want.top_lo, want.top_span);
+   return True;
+}
+
 static Bool is_root_entry(Addr a)
 {
    const HChar* name;
@@ -353,8 +428,10 @@ static void add_call_event(Ctx* c, const VexGuestLayout* layout, IRJumpKind jk,
    IRDirty* di;
    if (jk != Ijk_Call) return;
    sp = assign(c, Ity_I64, IRExpr_Get(layout->offset_SP, Ity_I64));
-   di = unsafeIRDirty_0_N(2, "sh_on_call", VG_(fnptr_to_fnentry)(SH_(on_call)),
-                          mkIRExprVec_2(IRExpr_RdTmp(sp), next));
+   di = unsafeIRDirty_0_N(3, "sh_on_call", VG_(fnptr_to_fnentry)(SH_(on_call)),
+                          mkIRExprVec_3(IRExpr_RdTmp(sp), next, IRExpr_GSPTR()));
+   di->nFxState = 1;   /* (writes the filter copy through the pointer) */
+   declare_writes_top_copy(c, di, 0);
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
@@ -380,7 +457,9 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
 
    tl_assert(gWordTy == Ity_I64);
    c.sb = deepCopyIRSBExceptStmts(sbIn);
+   tl_assert(layout->total_sizeB == sizeof(VexGuestAMD64State));   /* (on_call's gs) */
    c.counter_off = layout->total_sizeB + SH_COUNTER_SHADOW_OFF;
+   c.copy_off = layout->total_sizeB + SH_FILTER_COPY_OFF;
    c.top_lo = c.top_span = NULL;
    c.ip = 0;
    c.string_move = False;
