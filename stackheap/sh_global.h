@@ -555,9 +555,12 @@ void  SH_(misuse)(ThreadId tid, Bool bad_free, const HChar* fmt, ...)
 /*------------------------------------------------------------*/
 
 /* Called from generated code: value v was stored at dest by the
-   instruction at ip.  The generated guard has already checked that v
-   lies within [heap_lo, heap_lo+heap_span). */
-VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip);
+   instruction at ip (on_store: the guest RIP in the guest state gs).
+   The generated guard has already checked that v lies within
+   [heap_lo, heap_lo+heap_span). */
+VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, const UChar* gs);
+VG_REGPARM(3) void SH_(on_store_at)(Addr dest, Addr v, Addr ip);
+
 extern ULong SH_(n_store_checks), SH_(n_store_hits);
 /* A region was written by a dirty helper: check every aligned word. */
 VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip);

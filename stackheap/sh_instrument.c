@@ -35,6 +35,7 @@ typedef struct {
    IRExpr* top_lo;      /* the innermost frame's range, loaded once per */
    IRExpr* top_span;    /* superblock, on first use (NULL: not yet) */
    Addr   ip;           /* guest address of the current instruction */
+   Addr   rip;          /* what the guest RIP holds here, as far as the IR shows (0: unknown) */
    Bool   string_move;  /* that instruction is a (rep) movs */
 } Ctx;
 
@@ -126,14 +127,71 @@ static void declare_writes_top_copy(Ctx* c, IRDirty* di, Int k)
    di->fxState[k].repeatLen = 0;
 }
 
+/* The store's address is passed to the helper as a constant (a 10-byte
+   movabs), or, when the guest RIP is known to hold it, as the guest-state
+   pointer (a 3-byte move) from which on_store reads RIP.  Known: c->rip
+   follows the IR's writes to RIP from the superblock's start, where it
+   holds the address the superblock was entered at (closure->nraddr; the
+   dispatcher and every exit write it before the jump): a constant Put
+   sets it, anything else that may write RIP makes it unknown.  Reading
+   the IR after VEX's optimisation is what makes it exact whatever
+   --vex-iropt-register-updates says: the default mode writes RIP back
+   before each memory access, so RIP is the store's instruction at nearly
+   every store, but a Put removed as redundant is simply not seen, and
+   neither is a write that never happens, as in an unrolled loop's second
+   copy or a redirected function's first instruction (RIP still at the
+   function the program called), which then pass the constant. */
+static void track_rip(Ctx* c, const IRStmt* st)
+{
+   Int lo = OFFSET_amd64_RIP, hi = OFFSET_amd64_RIP + 8, i;
+   switch (st->tag) {
+   case Ist_Put: {
+      Int off = st->Ist.Put.offset;
+      const IRExpr* d = st->Ist.Put.data;
+      Int size = sizeofIRType(typeOfIRExpr(c->sb->tyenv, d));
+      if (off + size <= lo || off >= hi) return;
+      c->rip = (off == lo && d->tag == Iex_Const && d->Iex.Const.con->tag == Ico_U64)
+               ? d->Iex.Const.con->Ico.U64 : 0;
+      return;
+   }
+   case Ist_PutI:
+      c->rip = 0;   /* (arrays of registers, never RIP: but be sure) */
+      return;
+   case Ist_Dirty: {
+      const IRDirty* d = st->Ist.Dirty.details;
+      for (i = 0; d->args[i] != NULL; i++)
+         if (d->args[i]->tag == Iex_GSPTR) c->rip = 0;   /* (may write anything) */
+      for (i = 0; i < d->nFxState; i++) {
+         Int off = d->fxState[i].offset;
+         Int end = off + d->fxState[i].nRepeats * d->fxState[i].repeatLen
+                   + d->fxState[i].size;
+         if (d->fxState[i].fx != Ifx_Read && off < hi && end > lo) c->rip = 0;
+      }
+      return;
+   }
+   default:
+      return;
+   }
+}
+
 static void call_on_store(Ctx* c, IRExpr* addr, IRExpr* value, IRExpr* guard, Bool fresh)
 {
-   IRDirty* di = unsafeIRDirty_0_N(3, "sh_on_store",
-                                   VG_(fnptr_to_fnentry)(SH_(on_store)),
-                                   mkIRExprVec_3(addr, value, mk_u64(c->ip)));
-   di->guard = and1(c, guard, store_guard(c, addr, value, fresh));
-   di->nFxState = 1;
+   IRDirty* di;
+   if (c->rip == c->ip) {
+      di = unsafeIRDirty_0_N(3, "sh_on_store", VG_(fnptr_to_fnentry)(SH_(on_store)),
+                             mkIRExprVec_3(addr, value, IRExpr_GSPTR()));
+      di->nFxState = 2;
+      di->fxState[1].fx = Ifx_Read;
+      di->fxState[1].offset = OFFSET_amd64_RIP;
+      di->fxState[1].size = sizeof(Addr);
+      di->fxState[1].nRepeats = di->fxState[1].repeatLen = 0;
+   } else {
+      di = unsafeIRDirty_0_N(3, "sh_on_store_at", VG_(fnptr_to_fnentry)(SH_(on_store_at)),
+                             mkIRExprVec_3(addr, value, mk_u64(c->ip)));
+      di->nFxState = 1;
+   }
    declare_writes_top_copy(c, di, 0);
+   di->guard = and1(c, guard, store_guard(c, addr, value, fresh));
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
@@ -463,14 +521,18 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
    c.top_lo = c.top_span = NULL;
    c.ip = 0;
    c.string_move = False;
+   c.rip = closure->nraddr;
 
    /* The preamble (self-checks) stays untouched, before everything. */
-   for (i = 0; i < sbIn->stmts_used && sbIn->stmts[i]->tag != Ist_IMark; i++)
+   for (i = 0; i < sbIn->stmts_used && sbIn->stmts[i]->tag != Ist_IMark; i++) {
+      track_rip(&c, sbIn->stmts[i]);
       addStmtToIRSB(c.sb, sbIn->stmts[i]);
+   }
 
    for (; i < sbIn->stmts_used; i++) {
       IRStmt* st = sbIn->stmts[i];
       if (st == NULL) continue;
+      track_rip(&c, st);
       switch (st->tag) {
       case Ist_IMark:
          c.ip = st->Ist.IMark.addr;
