@@ -393,7 +393,7 @@ static void widen_bounds(const Block* b)
       if (end > heap_hi) heap_hi = end;
    }
    SH_(heap_span) = heap_hi - SH_(heap_lo);
-   SH_(filter_copy_sync)();
+   SH_(filter_copy_heap_changed)();
 }
 
 Bool SH_(blocks_insert)(Block* b)

@@ -47,41 +47,46 @@ ShSeg SH_(seg_of)(ThreadState* ts, Addr a)
 
 /* The innermost frame of the running thread, as the range [top_lo,
    top_lo + top_span) that generated code tests store destinations
-   against.  A pointer stored into the innermost frame can never change a
+   against (it reads it from the thread's filter copy, sh_instrument.c).
+   A pointer stored into the innermost frame can never change a
    block's verdict: the frame encloses the block's life only if it is
    already the innermost surviving frame of its allocation stack, and the
    home at free time is at or outside that frame anyway.  The one thing
    such a store can reveal is a block of another thread, so the filter is
    on only while the program has a single thread; it is off (span 0) on
    stacks the tool does not follow. */
-Addr SH_(top_lo) = 0;
-Addr SH_(top_span) = 0;
 Bool SH_(single_threaded) = True;
+
+void SH_(top_filter_range)(const ThreadState* ts, Addr* lo, Addr* span)
+{
+   const Frame* f;
+   *lo = *span = 0;
+   if (!SH_(single_threaded) || ts->depth == 0) return;
+   f = &ts->frames[ts->depth - 1];
+   if (f->seg == SH_SEG_NORMAL && ts->stack_limit != 0 && f->entry_sp >= ts->stack_limit) {
+      *lo = ts->stack_limit;
+      *span = f->entry_sp - ts->stack_limit + 1;
+   } else if (f->seg == SH_SEG_ALT && f->entry_sp >= ts->alt_lo) {
+      *lo = ts->alt_lo;
+      *span = f->entry_sp - ts->alt_lo + 1;
+   }
+}
 
 void SH_(refresh_top_filter)(ThreadState* ts)
 {
-   const Frame* f;
+   Addr lo, span;
    if (ts != SH_(cur_ts)) return;
-   SH_(top_lo) = SH_(top_span) = 0;
-   if (SH_(single_threaded) && ts->depth > 0) {
-      f = &ts->frames[ts->depth - 1];
-      if (f->seg == SH_SEG_NORMAL && ts->stack_limit != 0
-          && f->entry_sp >= ts->stack_limit) {
-         SH_(top_lo) = ts->stack_limit;
-         SH_(top_span) = f->entry_sp - ts->stack_limit + 1;
-      } else if (f->seg == SH_SEG_ALT && f->entry_sp >= ts->alt_lo) {
-         SH_(top_lo) = ts->alt_lo;
-         SH_(top_span) = f->entry_sp - ts->alt_lo + 1;
-      }
-   }
-   SH_(filter_copy_sync)();
+   SH_(top_filter_range)(ts, &lo, &span);
+   SH_(filter_copy_set)(lo, span);
 }
 
 /* The filter copy in the shadow state of the thread whose guest state
-   starts at gs (shadow area 1 follows the guest state). */
-static inline ShFilterCopy* filter_copy_at(UChar* gs)
+   starts at gs (shadow area 1 follows the guest state).  Volatile: two
+   8-byte stores, which the generated code's 8-byte loads can forward
+   from; gcc would otherwise merge them into one 16-byte vector store. */
+static inline volatile ShFilterCopy* filter_copy_at(UChar* gs)
 {
-   return (ShFilterCopy*)(gs + sizeof(VexGuestAMD64State) + SH_FILTER_COPY_OFF);
+   return (volatile ShFilterCopy*)(gs + sizeof(VexGuestAMD64State) + SH_FILTER_COPY_OFF);
 }
 
 static inline void pop_frame(ThreadState* ts)
@@ -199,9 +204,9 @@ VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, UChar* gs)
    ts->depth = d;
    place_frame(ts, sp_after, target, SH_SEG_NORMAL);
    if (LIKELY(SH_(single_threaded))) {   /* (ts is SH_(cur_ts), gs its guest state) */
-      ShFilterCopy* fc = filter_copy_at(gs);
-      SH_(top_lo) = fc->top_lo = ts->stack_limit;
-      SH_(top_span) = fc->top_span = sp_after - ts->stack_limit + 1;
+      volatile ShFilterCopy* fc = filter_copy_at(gs);   /* = SH_(top_filter_range) */
+      fc->top_lo = ts->stack_limit;
+      fc->top_span = sp_after - ts->stack_limit + 1;
    }
    if (UNLIKELY(ts->root_idx < 0)) check_root_entry(target);
 }

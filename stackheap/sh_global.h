@@ -127,10 +127,11 @@ VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, UChar* gs);
 VG_REGPARM(1) void SH_(on_root_entry)(Addr fn);
 VG_REGPARM(1) void SH_(on_libc_start_main)(Addr main_fn);
 void SH_(unwind_to)(ThreadState* ts, Addr sp);
-/* Stores into [top_lo, top_lo + top_span) need no check (sh_frames.c);
-   read by generated code. */
-extern Addr SH_(top_lo), SH_(top_span);
+/* Stores into the running thread's innermost frame need no check
+   (sh_frames.c): [*lo, *lo + *span) for ts, span 0 when off.  Generated
+   code reads it from the filter copy, which refresh_top_filter writes. */
 extern Bool SH_(single_threaded);
+void SH_(top_filter_range)(const ThreadState* ts, Addr* lo, Addr* span);
 void SH_(refresh_top_filter)(ThreadState* ts);
 ShSeg SH_(seg_of)(ThreadState* ts, Addr a);
 /* Index of the frame owning stack address a, or -1 when no frame does. */
@@ -733,14 +734,15 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
    SH_(instrs) (called when it stops running generated code). */
 void  SH_(fold_instr_count)(ThreadId tid);
 Bool  SH_(instr_counts_sane)(void);   /* --sanity-level checks */
-/* Copies of the store filter's bounds in shadow area 1 of the thread
-   SH_(cur_ts) names, where generated code reads them (sh_instrument.c
-   explains): every writer of SH_(heap_lo/heap_span/top_lo/top_span)
-   calls filter_copy_sync, or writes through the guest-state pointer its
-   call passes (on_call). */
+/* The store filter's bounds as generated code reads them, in shadow
+   area 1 of the thread SH_(cur_ts) names (sh_instrument.c explains): the
+   heap bounds (copies of SH_(heap_lo), heap_span) and the innermost
+   frame's range (SH_(top_filter_range); on_call writes it through the
+   guest-state pointer its call passes). */
 typedef struct { Addr heap_lo, heap_span, top_lo, top_span; } ShFilterCopy;
 #define SH_FILTER_COPY_OFF 24   /* byte offset in shadow area 1 (after the counter) */
-void  SH_(filter_copy_sync)(void);
+void  SH_(filter_copy_set)(Addr top_lo, Addr top_span);   /* and the heap bounds */
+void  SH_(filter_copy_heap_changed)(void);
 Bool  SH_(filter_copy_sane)(void);
 
 #endif /* SH_GLOBAL_H */

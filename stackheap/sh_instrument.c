@@ -407,56 +407,72 @@ Bool SH_(instr_counts_sane)(void)
    return True;
 }
 
-/* The store filter's bounds (SH_(heap_lo), heap_span, top_lo, top_span)
-   are also kept in the shadow guest state (an ShFilterCopy at
-   SH_FILTER_COPY_OFF in shadow area 1, next to the counter; nothing else
-   uses that area), where generated code reads them relative to the
-   guest-state register.  The copy kept right is that of the thread
-   SH_(cur_ts) names, equal to the globals at all times:
+/* The store filter's bounds, the heap's (SH_(heap_lo), heap_span) and
+   the innermost frame's range (sh_frames.c), are kept for generated code
+   in the shadow guest state (an ShFilterCopy at SH_FILTER_COPY_OFF in
+   shadow area 1, next to the counter; nothing else uses that area),
+   where it reads them relative to the guest-state register.  The copy
+   kept right is that of the thread SH_(cur_ts) names:
      - the core runs a thread's generated code only after the
-       start_client_code event, where SH_(thread_runs) makes the thread
-       cur_ts and refresh_top_filter writes its whole copy (the copies of
-       threads not running go stale, and are rewritten before they run);
-     - every writer of the globals writes the copy too: refresh_top_filter
-       and widen_bounds by filter_copy_sync, on_call's common case through
-       the guest-state pointer its call passes;
+       start_client_code event, where SH_(thread_runs) makes it cur_ts and
+       refresh_top_filter writes its whole copy (the copies of threads not
+       running go stale, and are rewritten before they run again);
+     - every change writes the copy: widen_bounds the heap bounds,
+       refresh_top_filter the frame range (after any push or pop outside
+       on_call's common case), on_call's common case through the
+       guest-state pointer its call passes;
      - a signal handler's return restores the shadow state saved when it
        was delivered, and the core then reports the return
        (post_deliver_signal): signal_returned refreshes, which rewrites it;
        a delivery keeps it, and its new frame refreshes.
-   --sanity-level=2 and up compares cur_ts's copy with the globals. */
+   --sanity-level=2 and up checks cur_ts's copy against the heap bounds
+   and the frame range computed afresh. */
 STATIC_ASSERT(SH_FILTER_COPY_OFF >= SH_COUNTER_SHADOW_OFF + 8);
 STATIC_ASSERT(SH_FILTER_COPY_OFF % 8 == 0);
 
-static void filter_copy_of_globals(ShFilterCopy* fc)
+static ThreadId copy_owner(void)
 {
-   fc->heap_lo = SH_(heap_lo);
-   fc->heap_span = SH_(heap_span);
-   fc->top_lo = SH_(top_lo);
-   fc->top_span = SH_(top_span);
+   const ThreadState* ts = SH_(cur_ts);
+   return ts != NULL && ts->live ? ts->tid : VG_INVALID_THREADID;
 }
 
-void SH_(filter_copy_sync)(void)
+void SH_(filter_copy_set)(Addr top_lo, Addr top_span)
 {
    ShFilterCopy fc;
-   const ThreadState* ts = SH_(cur_ts);
-   if (ts == NULL || !ts->live) return;
-   filter_copy_of_globals(&fc);
-   VG_(set_shadow_regs_area)(ts->tid, 1, SH_FILTER_COPY_OFF, sizeof fc, (const UChar*)&fc);
+   ThreadId tid = copy_owner();
+   if (tid == VG_INVALID_THREADID) return;
+   fc.heap_lo = SH_(heap_lo);
+   fc.heap_span = SH_(heap_span);
+   fc.top_lo = top_lo;
+   fc.top_span = top_span;
+   VG_(set_shadow_regs_area)(tid, 1, SH_FILTER_COPY_OFF, sizeof fc, (const UChar*)&fc);
+}
+
+void SH_(filter_copy_heap_changed)(void)
+{
+   Addr heap[2];   /* heap_lo, heap_span: adjacent in ShFilterCopy */
+   ThreadId tid = copy_owner();
+   if (tid == VG_INVALID_THREADID) return;
+   heap[0] = SH_(heap_lo);
+   heap[1] = SH_(heap_span);
+   VG_(set_shadow_regs_area)(tid, 1, SH_FILTER_COPY_OFF + offsetof(ShFilterCopy, heap_lo),
+                             sizeof heap, (const UChar*)heap);
 }
 
 Bool SH_(filter_copy_sane)(void)
 {
-   ShFilterCopy fc, want;
-   const ThreadState* ts = SH_(cur_ts);
-   if (ts == NULL || !ts->live) return True;
-   VG_(get_shadow_regs_area)(ts->tid, (UChar*)&fc, 1, SH_FILTER_COPY_OFF, sizeof fc);
-   filter_copy_of_globals(&want);
-   SH_SANE(VG_(memcmp)(&fc, &want, sizeof fc) == 0,
-           "thread %u's copy of the store filter (%#lx+%#lx, %#lx+%#lx) is not "
-           "the globals' (%#lx+%#lx, %#lx+%#lx)\n", ts->tid,
+   ShFilterCopy fc;
+   Addr lo, span;
+   ThreadId tid = copy_owner();
+   if (tid == VG_INVALID_THREADID) return True;
+   VG_(get_shadow_regs_area)(tid, (UChar*)&fc, 1, SH_FILTER_COPY_OFF, sizeof fc);
+   SH_(top_filter_range)(SH_(cur_ts), &lo, &span);
+   SH_SANE(fc.heap_lo == SH_(heap_lo) && fc.heap_span == SH_(heap_span)
+           && fc.top_lo == lo && fc.top_span == span,
+           "thread %u's copy of the store filter (heap %#lx+%#lx, frame %#lx+%#lx) "
+           "is not heap %#lx+%#lx, frame %#lx+%#lx\n", tid,
            fc.heap_lo, fc.heap_span, fc.top_lo, fc.top_span,
-           want.heap_lo, want.heap_span, want.top_lo, want.top_span);
+           SH_(heap_lo), SH_(heap_span), lo, span);
    return True;
 }
 
