@@ -57,7 +57,7 @@ ShSeg SH_(seg_of)(ThreadState* ts, Addr a)
    stacks the tool does not follow. */
 Bool SH_(single_threaded) = True;
 
-void SH_(top_filter_range)(const ThreadState* ts, Addr* lo, Addr* span)
+static inline void top_filter_range(const ThreadState* ts, Addr* lo, Addr* span)
 {
    const Frame* f;
    *lo = *span = 0;
@@ -72,12 +72,37 @@ void SH_(top_filter_range)(const ThreadState* ts, Addr* lo, Addr* span)
    }
 }
 
+void SH_(top_filter_range)(const ThreadState* ts, Addr* lo, Addr* span)
+{
+   top_filter_range(ts, lo, span);
+}
+
+/* The whole copy, heap bounds too: when ts starts running (the copy may
+   be stale from before another thread ran) and when a signal handler
+   returns (the core restored the shadow state saved at its delivery). */
+void SH_(rewrite_filter_copy)(ThreadState* ts)
+{
+   Addr lo, span;
+   if (ts != SH_(cur_ts)) return;
+   top_filter_range(ts, &lo, &span);
+   SH_(filter_copy_set)(lo, span);
+}
+
+/* Called after every change of the running thread's innermost frame
+   (on_call's common case writes the copy itself).  The copy is written
+   directly once on_call has told where it is (on_store catches up with
+   returns often enough that the core's accessor cost 2% of sqlite). */
 void SH_(refresh_top_filter)(ThreadState* ts)
 {
    Addr lo, span;
    if (ts != SH_(cur_ts)) return;
-   SH_(top_filter_range)(ts, &lo, &span);
-   SH_(filter_copy_set)(lo, span);
+   top_filter_range(ts, &lo, &span);
+   if (LIKELY(ts->filter_copy != NULL)) {
+      ts->filter_copy->top_lo = lo;
+      ts->filter_copy->top_span = span;
+   } else {
+      SH_(filter_copy_set)(lo, span);
+   }
 }
 
 /* The filter copy in the shadow state of the thread whose guest state
@@ -208,6 +233,7 @@ VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, UChar* gs)
       fc->top_lo = ts->stack_limit;
       fc->top_span = sp_after - ts->stack_limit + 1;
    }
+   if (UNLIKELY(ts->filter_copy == NULL)) ts->filter_copy = filter_copy_at(gs);
    if (UNLIKELY(ts->root_idx < 0)) check_root_entry(target);
 }
 
@@ -307,5 +333,5 @@ void SH_(signal_returned)(ThreadId tid, Int sig)
    ts->on_altstack = False;
    for (j = ts->depth - 1; j >= 0; j--)
       if (ts->frames[j].seg == SH_SEG_ALT) { ts->on_altstack = True; break; }
-   SH_(refresh_top_filter)(ts);
+   SH_(rewrite_filter_copy)(ts);
 }

@@ -101,6 +101,9 @@ typedef struct {
    Addr   alt_lo, alt_hi;/* its bounds while on_altstack */
    /* pthread_create hand-off: stores of this value are a hand-off, not an escape. */
    Addr   handoff_value;
+   /* The store filter's copy in the thread's shadow state (sh_instrument.c),
+      once on_call has seen its guest-state pointer; NULL before. */
+   volatile struct ShFilterCopy_* filter_copy;
    /* statistics */
    ULong  frames_pushed;
    Int    max_depth;
@@ -133,6 +136,7 @@ void SH_(unwind_to)(ThreadState* ts, Addr sp);
 extern Bool SH_(single_threaded);
 void SH_(top_filter_range)(const ThreadState* ts, Addr* lo, Addr* span);
 void SH_(refresh_top_filter)(ThreadState* ts);
+void SH_(rewrite_filter_copy)(ThreadState* ts);   /* heap bounds too */
 ShSeg SH_(seg_of)(ThreadState* ts, Addr a);
 /* Index of the frame owning stack address a, or -1 when no frame does. */
 Int  SH_(frame_owning)(ThreadState* ts, Addr a);
@@ -739,7 +743,7 @@ Bool  SH_(instr_counts_sane)(void);   /* --sanity-level checks */
    heap bounds (copies of SH_(heap_lo), heap_span) and the innermost
    frame's range (SH_(top_filter_range); on_call writes it through the
    guest-state pointer its call passes). */
-typedef struct { Addr heap_lo, heap_span, top_lo, top_span; } ShFilterCopy;
+typedef struct ShFilterCopy_ { Addr heap_lo, heap_span, top_lo, top_span; } ShFilterCopy;
 #define SH_FILTER_COPY_OFF 24   /* byte offset in shadow area 1 (after the counter) */
 void  SH_(filter_copy_set)(Addr top_lo, Addr top_span);   /* and the heap bounds */
 void  SH_(filter_copy_heap_changed)(void);

@@ -415,16 +415,17 @@ Bool SH_(instr_counts_sane)(void)
    kept right is that of the thread SH_(cur_ts) names:
      - the core runs a thread's generated code only after the
        start_client_code event, where SH_(thread_runs) makes it cur_ts and
-       refresh_top_filter writes its whole copy (the copies of threads not
-       running go stale, and are rewritten before they run again);
+       rewrites its whole copy (rewrite_filter_copy: the copies of threads
+       not running go stale, and are rewritten before they run again);
      - every change writes the copy: widen_bounds the heap bounds,
        refresh_top_filter the frame range (after any push or pop outside
        on_call's common case), on_call's common case through the
-       guest-state pointer its call passes;
+       guest-state pointer its call passes (and tells where the copy is,
+       ThreadState.filter_copy, so that refreshes write it directly);
      - a signal handler's return restores the shadow state saved when it
        was delivered, and the core then reports the return
-       (post_deliver_signal): signal_returned refreshes, which rewrites it;
-       a delivery keeps it, and its new frame refreshes.
+       (post_deliver_signal): signal_returned rewrites the whole copy; a
+       delivery keeps it, and its new frame refreshes.
    --sanity-level=2 and up checks cur_ts's copy against the heap bounds
    and the frame range computed afresh. */
 STATIC_ASSERT(SH_FILTER_COPY_OFF >= SH_COUNTER_SHADOW_OFF + 8);
