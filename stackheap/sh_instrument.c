@@ -437,11 +437,21 @@ static ThreadId copy_owner(void)
    return ts != NULL && ts->live ? ts->tid : VG_INVALID_THREADID;
 }
 
+/* (Directly once on_call has told where the copy is: thread_runs writes
+   it at every client request, allocations included.) */
 void SH_(filter_copy_set)(Addr top_lo, Addr top_span)
 {
    ShFilterCopy fc;
    ThreadId tid = copy_owner();
    if (tid == VG_INVALID_THREADID) return;
+   if (LIKELY(SH_(cur_ts)->filter_copy != NULL)) {
+      volatile ShFilterCopy* d = SH_(cur_ts)->filter_copy;
+      d->heap_lo = SH_(heap_lo);
+      d->heap_span = SH_(heap_span);
+      d->top_lo = top_lo;
+      d->top_span = top_span;
+      return;
+   }
    fc.heap_lo = SH_(heap_lo);
    fc.heap_span = SH_(heap_span);
    fc.top_lo = top_lo;
