@@ -386,11 +386,14 @@ static void widen_bounds(const Block* b)
    if (SH_(heap_span) == 0 && heap_hi == 0) {
       SH_(heap_lo) = b->start;
       heap_hi = end;
+   } else if (b->start >= SH_(heap_lo) && end <= heap_hi) {
+      return;   /* (nearly always: the generated code's copy stays right) */
    } else {
       if (b->start < SH_(heap_lo)) SH_(heap_lo) = b->start;
       if (end > heap_hi) heap_hi = end;
    }
    SH_(heap_span) = heap_hi - SH_(heap_lo);
+   SH_(filter_copy_heap_changed)();
 }
 
 Bool SH_(blocks_insert)(Block* b)

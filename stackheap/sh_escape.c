@@ -16,6 +16,7 @@
 
 #include "pub_tool_machine.h"
 #include "pub_tool_threadstate.h"
+#include "libvex_guest_amd64.h"
 #include "sh_global.h"
 
 /* "heap block allocated at f (x.c:3), which was stored in global
@@ -157,7 +158,7 @@ static inline Bool escape_location_known(const Block* b, Addr ip)
 ULong SH_(n_store_checks) = 0;   /* helper calls (values inside the heap bounds) */
 ULong SH_(n_store_hits) = 0;     /* ... that pointed into a live block */
 
-VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
+VG_REGPARM(3) void SH_(on_store_at)(Addr dest, Addr v, Addr ip)
 {
    Block* b;
    ThreadId tid;
@@ -223,12 +224,21 @@ VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip)
       escape(b, SH_CLASS_GLOBAL, ip, dest, 0);
 }
 
+/* The common entry: the store's address is the guest RIP, where the
+   instrumentation knows it holds it (sh_instrument.c, track_rip); the
+   generated code then passes the guest-state pointer, a 3-byte move,
+   instead of a 10-byte constant. */
+VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, const UChar* gs)
+{
+   SH_(on_store_at)(dest, v, ((const VexGuestAMD64State*)gs)->guest_RIP);
+}
+
 VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip)
 {
    Addr w = (dest + 7) & ~(Addr)7;
    for (; w + 8 <= dest + len; w += 8) {
       Addr v = *(Addr*)w;
       if (v - SH_(heap_lo) < SH_(heap_span))
-         SH_(on_store)(w, v, ip);
+         SH_(on_store_at)(w, v, ip);
    }
 }

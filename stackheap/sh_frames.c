@@ -19,6 +19,7 @@
 
 #include "pub_tool_machine.h"
 #include "pub_tool_threadstate.h"
+#include "libvex_guest_amd64.h"
 #include "sh_global.h"
 
 /* Start routines handed to pthread_create, plus main: entering one marks
@@ -46,31 +47,71 @@ ShSeg SH_(seg_of)(ThreadState* ts, Addr a)
 
 /* The innermost frame of the running thread, as the range [top_lo,
    top_lo + top_span) that generated code tests store destinations
-   against.  A pointer stored into the innermost frame can never change a
+   against (it reads it from the thread's filter copy, sh_instrument.c).
+   A pointer stored into the innermost frame can never change a
    block's verdict: the frame encloses the block's life only if it is
    already the innermost surviving frame of its allocation stack, and the
    home at free time is at or outside that frame anyway.  The one thing
    such a store can reveal is a block of another thread, so the filter is
    on only while the program has a single thread; it is off (span 0) on
    stacks the tool does not follow. */
-Addr SH_(top_lo) = 0;
-Addr SH_(top_span) = 0;
 Bool SH_(single_threaded) = True;
 
-void SH_(refresh_top_filter)(ThreadState* ts)
+static inline void top_filter_range(const ThreadState* ts, Addr* lo, Addr* span)
 {
    const Frame* f;
-   if (ts != SH_(cur_ts)) return;
-   SH_(top_lo) = SH_(top_span) = 0;
+   *lo = *span = 0;
    if (!SH_(single_threaded) || ts->depth == 0) return;
    f = &ts->frames[ts->depth - 1];
    if (f->seg == SH_SEG_NORMAL && ts->stack_limit != 0 && f->entry_sp >= ts->stack_limit) {
-      SH_(top_lo) = ts->stack_limit;
-      SH_(top_span) = f->entry_sp - ts->stack_limit + 1;
+      *lo = ts->stack_limit;
+      *span = f->entry_sp - ts->stack_limit + 1;
    } else if (f->seg == SH_SEG_ALT && f->entry_sp >= ts->alt_lo) {
-      SH_(top_lo) = ts->alt_lo;
-      SH_(top_span) = f->entry_sp - ts->alt_lo + 1;
+      *lo = ts->alt_lo;
+      *span = f->entry_sp - ts->alt_lo + 1;
    }
+}
+
+void SH_(top_filter_range)(const ThreadState* ts, Addr* lo, Addr* span)
+{
+   top_filter_range(ts, lo, span);
+}
+
+/* The whole copy, heap bounds too: when ts starts running (the copy may
+   be stale from before another thread ran) and when a signal handler
+   returns (the core restored the shadow state saved at its delivery). */
+void SH_(rewrite_filter_copy)(ThreadState* ts)
+{
+   Addr lo, span;
+   if (ts != SH_(cur_ts)) return;
+   top_filter_range(ts, &lo, &span);
+   SH_(filter_copy_set)(lo, span);
+}
+
+/* Called after every change of the running thread's innermost frame
+   (on_call's common case writes the copy itself).  The copy is written
+   directly once on_call has told where it is (on_store catches up with
+   returns often enough that the core's accessor cost 2% of sqlite). */
+void SH_(refresh_top_filter)(ThreadState* ts)
+{
+   Addr lo, span;
+   if (ts != SH_(cur_ts)) return;
+   top_filter_range(ts, &lo, &span);
+   if (LIKELY(ts->filter_copy != NULL)) {
+      ts->filter_copy->top_lo = lo;
+      ts->filter_copy->top_span = span;
+   } else {
+      SH_(filter_copy_set)(lo, span);
+   }
+}
+
+/* The filter copy in the shadow state of the thread whose guest state
+   starts at gs (shadow area 1 follows the guest state).  Volatile: two
+   8-byte stores, which the generated code's 8-byte loads can forward
+   from; gcc would otherwise merge them into one 16-byte vector store. */
+static inline volatile ShFilterCopy* filter_copy_at(UChar* gs)
+{
+   return (volatile ShFilterCopy*)(gs + sizeof(VexGuestAMD64State) + SH_FILTER_COPY_OFF);
 }
 
 static inline void pop_frame(ThreadState* ts)
@@ -170,8 +211,9 @@ static __attribute__((noinline)) void check_root_entry(Addr target)
    function).  The common case, on the thread's own stack with only its
    own frames, is unwind_to + push_frame + refresh_top_filter specialised,
    and calls nothing, so that it needs no saved registers; the rest is in
-   on_call_general. */
-VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target)
+   on_call_general.  gs is the running thread's guest state, for the
+   filter copy (refresh_top_filter's write costs a call). */
+VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, UChar* gs)
 {
    ThreadState* ts = SH_(cur_ts);
    Int d;
@@ -186,10 +228,12 @@ VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target)
    if (ts->root_idx >= d) ts->root_idx = -1;
    ts->depth = d;
    place_frame(ts, sp_after, target, SH_SEG_NORMAL);
-   if (LIKELY(SH_(single_threaded))) {   /* (ts is SH_(cur_ts)) */
-      SH_(top_lo) = ts->stack_limit;
-      SH_(top_span) = sp_after - ts->stack_limit + 1;
+   if (LIKELY(SH_(single_threaded))) {   /* (ts is SH_(cur_ts), gs its guest state) */
+      volatile ShFilterCopy* fc = filter_copy_at(gs);   /* = SH_(top_filter_range) */
+      fc->top_lo = ts->stack_limit;
+      fc->top_span = sp_after - ts->stack_limit + 1;
    }
+   if (UNLIKELY(ts->filter_copy == NULL)) ts->filter_copy = filter_copy_at(gs);
    if (UNLIKELY(ts->root_idx < 0)) check_root_entry(target);
 }
 
@@ -289,5 +333,5 @@ void SH_(signal_returned)(ThreadId tid, Int sig)
    ts->on_altstack = False;
    for (j = ts->depth - 1; j >= 0; j--)
       if (ts->frames[j].seg == SH_SEG_ALT) { ts->on_altstack = True; break; }
-   SH_(refresh_top_filter)(ts);
+   SH_(rewrite_filter_copy)(ts);
 }

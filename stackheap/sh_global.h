@@ -102,6 +102,9 @@ typedef struct {
    Addr   alt_lo, alt_hi;/* its bounds while on_altstack */
    /* pthread_create hand-off: stores of this value are a hand-off, not an escape. */
    Addr   handoff_value;
+   /* The store filter's copy in the thread's shadow state (sh_instrument.c),
+      once on_call has seen its guest-state pointer; NULL before. */
+   volatile struct ShFilterCopy_* filter_copy;
    /* statistics */
    ULong  frames_pushed;
    Int    max_depth;
@@ -124,15 +127,17 @@ Bool SH_(thread_alive)(ThreadId t);
 void SH_(threads_watch_fork)(void);
 
 /* Helpers called from generated code. */
-VG_REGPARM(2) void SH_(on_call)(Addr sp_after, Addr target);
+VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, UChar* gs);
 VG_REGPARM(1) void SH_(on_root_entry)(Addr fn);
 VG_REGPARM(1) void SH_(on_libc_start_main)(Addr main_fn);
 void SH_(unwind_to)(ThreadState* ts, Addr sp);
-/* Stores into [top_lo, top_lo + top_span) need no check (sh_frames.c);
-   read by generated code. */
-extern Addr SH_(top_lo), SH_(top_span);
+/* Stores into the running thread's innermost frame need no check
+   (sh_frames.c): [*lo, *lo + *span) for ts, span 0 when off.  Generated
+   code reads it from the filter copy, which refresh_top_filter writes. */
 extern Bool SH_(single_threaded);
+void SH_(top_filter_range)(const ThreadState* ts, Addr* lo, Addr* span);
 void SH_(refresh_top_filter)(ThreadState* ts);
+void SH_(rewrite_filter_copy)(ThreadState* ts);   /* heap bounds too */
 ShSeg SH_(seg_of)(ThreadState* ts, Addr a);
 /* Index of the frame owning stack address a, or -1 when no frame does. */
 Int  SH_(frame_owning)(ThreadState* ts, Addr a);
@@ -556,9 +561,12 @@ void  SH_(misuse)(ThreadId tid, Bool bad_free, const HChar* fmt, ...)
 /*------------------------------------------------------------*/
 
 /* Called from generated code: value v was stored at dest by the
-   instruction at ip.  The generated guard has already checked that v
-   lies within [heap_lo, heap_lo+heap_span). */
-VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, Addr ip);
+   instruction at ip (on_store: the guest RIP in the guest state gs).
+   The generated guard has already checked that v lies within
+   [heap_lo, heap_lo+heap_span). */
+VG_REGPARM(3) void SH_(on_store)(Addr dest, Addr v, const UChar* gs);
+VG_REGPARM(3) void SH_(on_store_at)(Addr dest, Addr v, Addr ip);
+
 extern ULong SH_(n_store_checks), SH_(n_store_hits);
 /* A region was written by a dirty helper: check every aligned word. */
 VG_REGPARM(3) void SH_(on_store_region)(Addr dest, SizeT len, Addr ip);
@@ -737,5 +745,15 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
    SH_(instrs) (called when it stops running generated code). */
 void  SH_(fold_instr_count)(ThreadId tid);
 Bool  SH_(instr_counts_sane)(void);   /* --sanity-level checks */
+/* The store filter's bounds as generated code reads them, in shadow
+   area 1 of the thread SH_(cur_ts) names (sh_instrument.c explains): the
+   heap bounds (copies of SH_(heap_lo), heap_span) and the innermost
+   frame's range (SH_(top_filter_range); on_call writes it through the
+   guest-state pointer its call passes). */
+typedef struct ShFilterCopy_ { Addr heap_lo, heap_span, top_lo, top_span; } ShFilterCopy;
+#define SH_FILTER_COPY_OFF 24   /* byte offset in shadow area 1 (after the counter) */
+void  SH_(filter_copy_set)(Addr top_lo, Addr top_span);   /* and the heap bounds */
+void  SH_(filter_copy_heap_changed)(void);
+Bool  SH_(filter_copy_sane)(void);
 
 #endif /* SH_GLOBAL_H */

@@ -28,13 +28,16 @@
 #include "pub_tool_transtab.h"
 #include "sh_global.h"
 #include "libvex_guest_offsets.h"
+#include "libvex_guest_amd64.h"
 
 typedef struct {
    IRSB* sb;
    Int    counter_off;  /* guest-state offset of the instruction counter */
+   Int    copy_off;     /* guest-state offset of the filter copy (ShFilterCopy) */
    IRExpr* top_lo;      /* the innermost frame's range, loaded once per */
    IRExpr* top_span;    /* superblock, on first use (NULL: not yet) */
    Addr   ip;           /* guest address of the current instruction */
+   Addr   rip;          /* what the guest RIP holds here, as far as the IR shows (0: unknown) */
    Bool   string_move;  /* that instruction is a (rep) movs */
 } Ctx;
 
@@ -53,35 +56,30 @@ static IRExpr* atom(Ctx* c, IRType ty, IRExpr* e)
    return IRExpr_RdTmp(assign(c, ty, e));
 }
 
-/* Globals the guards read, never baked in as constants (translations
-   outlive the values).  The heap bounds are loaded at each use (a load
-   from L1 costs less than a value kept live across the superblock's
+/* The bounds the guards read, never baked in as constants (translations
+   outlive the values), are read from the running thread's copy of them
+   in its shadow guest state (see "The store filter's bounds" below): one
+   load relative to the guest-state register, which the instruction
+   selector folds into the sub or cmp using it, where a global's 64-bit
+   address needs a movabs first.  The heap bounds are read at each use (a
+   load from L1 costs less than a value kept live across the superblock's
    calls); they change only in allocator calls, which end superblocks
-   (client requests).  The innermost-frame range is loaded once per
+   (client requests).  The innermost-frame range is read once per
    superblock, on first use: it changes at calls (which end superblocks
    too) and when a store helper catches up with returns; within the rest
    of that superblock the older, smaller range is still below the stack
    pointer, so skipping stores into it stays safe.  (Which stores reach
    the helper decides which one a home pin names: keep this as it is.) */
-static IRExpr* load_global(Ctx* c, const Addr* where)
+static IRExpr* get_copy(Ctx* c, SizeT field)
 {
-   return IRExpr_RdTmp(assign(c, Ity_I64,
-                              IRExpr_Load(Iend_LE, Ity_I64, mk_u64((ULong)(HWord)where))));
+   return IRExpr_RdTmp(assign(c, Ity_I64, IRExpr_Get(c->copy_off + field, Ity_I64)));
 }
 
 static void load_top_frame(Ctx* c)
 {
    if (c->top_lo != NULL) return;
-   c->top_lo = load_global(c, &SH_(top_lo));
-   c->top_span = load_global(c, &SH_(top_span));
-}
-
-/* (v - heap_lo) <u heap_span, as an Ity_I1 temp. */
-static IRExpr* in_heap(Ctx* c, IRExpr* v)
-{
-   IRTemp d = assign(c, Ity_I64, IRExpr_Binop(Iop_Sub64, v, load_global(c, &SH_(heap_lo))));
-   return IRExpr_RdTmp(assign(c, Ity_I1,
-            IRExpr_Binop(Iop_CmpLT64U, IRExpr_RdTmp(d), load_global(c, &SH_(heap_span)))));
+   c->top_lo = get_copy(c, offsetof(ShFilterCopy, top_lo));
+   c->top_span = get_copy(c, offsetof(ShFilterCopy, top_span));
 }
 
 static IRExpr* and1(Ctx* c, IRExpr* a, IRExpr* b)
@@ -90,31 +88,112 @@ static IRExpr* and1(Ctx* c, IRExpr* a, IRExpr* b)
    return IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_And1, a, b)));
 }
 
-/* dest is outside the innermost frame: (dest - top_lo) >=u top_span.
-   fresh: read the range now, not the superblock's copy (the completed
-   words of string moves, whose check used to read it in a helper). */
-static IRExpr* outside_top_frame(Ctx* c, IRExpr* dest, Bool fresh)
+/* The guard of a store check: value v may point into a block (it lies in
+   [heap_lo, heap_lo + heap_span)) and dest is outside the innermost frame
+   ([top_lo, top_lo + top_span)), written as one unsigned compare,
+       (dest - top_lo <u top_span ? ~0 : v - heap_lo) <u heap_span
+   which is exactly the conjunction (~0 is below no value).  The
+   instruction selector makes it sub, sub, cmp, cmov, cmp and a
+   conditional call, where the conjunction of two Ity_I1 values took two
+   setcc, an and and a test.  fresh: read the frame range now, not the
+   superblock's copy (the completed words of string moves, whose check
+   used to read it in a helper). */
+static IRExpr* store_guard(Ctx* c, IRExpr* dest, IRExpr* v, Bool fresh)
 {
    IRExpr *lo, *span;
-   IRTemp d;
+   IRTemp inside, off, rel;
    if (fresh) {
-      lo = load_global(c, &SH_(top_lo));
-      span = load_global(c, &SH_(top_span));
+      lo = get_copy(c, offsetof(ShFilterCopy, top_lo));
+      span = get_copy(c, offsetof(ShFilterCopy, top_span));
    } else {
       load_top_frame(c);
       lo = c->top_lo;
       span = c->top_span;
    }
-   d = assign(c, Ity_I64, IRExpr_Binop(Iop_Sub64, dest, lo));
-   return IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_CmpLE64U, span, IRExpr_RdTmp(d))));
+   off = assign(c, Ity_I64, IRExpr_Binop(Iop_Sub64, dest, lo));
+   inside = assign(c, Ity_I1, IRExpr_Binop(Iop_CmpLT64U, IRExpr_RdTmp(off), span));
+   rel = assign(c, Ity_I64, IRExpr_Binop(Iop_Sub64, v,
+                                         get_copy(c, offsetof(ShFilterCopy, heap_lo))));
+   rel = assign(c, Ity_I64, IRExpr_ITE(IRExpr_RdTmp(inside), mk_u64(~0ULL), IRExpr_RdTmp(rel)));
+   return IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_CmpLT64U, IRExpr_RdTmp(rel),
+                        get_copy(c, offsetof(ShFilterCopy, heap_span)))));
+}
+
+/* on_store may move the innermost-frame range (it writes the copy). */
+static void declare_writes_top_copy(Ctx* c, IRDirty* di, Int k)
+{
+   di->fxState[k].fx = Ifx_Modify;
+   di->fxState[k].offset = c->copy_off + offsetof(ShFilterCopy, top_lo);
+   di->fxState[k].size = 2 * sizeof(Addr);
+   di->fxState[k].nRepeats = 0;
+   di->fxState[k].repeatLen = 0;
+}
+
+/* The store's address is passed to the helper as a constant (a 10-byte
+   movabs), or, when the guest RIP is known to hold it, as the guest-state
+   pointer (a 3-byte move) from which on_store reads RIP.  Known: c->rip
+   follows the IR's writes to RIP from the superblock's start, where it
+   holds the address the superblock was entered at (closure->nraddr; the
+   dispatcher and every exit write it before the jump): a constant Put
+   sets it, anything else that may write RIP makes it unknown.  Reading
+   the IR after VEX's optimisation is what makes it exact whatever
+   --vex-iropt-register-updates says: the default mode writes RIP back
+   before each memory access, so RIP is the store's instruction at nearly
+   every store, but a Put removed as redundant is simply not seen, and
+   neither is a write that never happens, as in an unrolled loop's second
+   copy or a redirected function's first instruction (RIP still at the
+   function the program called), which then pass the constant. */
+static void track_rip(Ctx* c, const IRStmt* st)
+{
+   Int lo = OFFSET_amd64_RIP, hi = OFFSET_amd64_RIP + 8, i;
+   switch (st->tag) {
+   case Ist_Put: {
+      Int off = st->Ist.Put.offset;
+      const IRExpr* d = st->Ist.Put.data;
+      Int size = sizeofIRType(typeOfIRExpr(c->sb->tyenv, d));
+      if (off + size <= lo || off >= hi) return;
+      c->rip = (off == lo && d->tag == Iex_Const && d->Iex.Const.con->tag == Ico_U64)
+               ? d->Iex.Const.con->Ico.U64 : 0;
+      return;
+   }
+   case Ist_PutI:
+      c->rip = 0;   /* (arrays of registers, never RIP: but be sure) */
+      return;
+   case Ist_Dirty: {
+      const IRDirty* d = st->Ist.Dirty.details;
+      for (i = 0; d->args[i] != NULL; i++)
+         if (d->args[i]->tag == Iex_GSPTR) c->rip = 0;   /* (may write anything) */
+      for (i = 0; i < d->nFxState; i++) {
+         Int off = d->fxState[i].offset;
+         Int end = off + d->fxState[i].nRepeats * d->fxState[i].repeatLen
+                   + d->fxState[i].size;
+         if (d->fxState[i].fx != Ifx_Read && off < hi && end > lo) c->rip = 0;
+      }
+      return;
+   }
+   default:
+      return;
+   }
 }
 
 static void call_on_store(Ctx* c, IRExpr* addr, IRExpr* value, IRExpr* guard, Bool fresh)
 {
-   IRDirty* di = unsafeIRDirty_0_N(3, "sh_on_store",
-                                   VG_(fnptr_to_fnentry)(SH_(on_store)),
-                                   mkIRExprVec_3(addr, value, mk_u64(c->ip)));
-   di->guard = and1(c, guard, outside_top_frame(c, addr, fresh));
+   IRDirty* di;
+   if (c->rip == c->ip) {
+      di = unsafeIRDirty_0_N(3, "sh_on_store", VG_(fnptr_to_fnentry)(SH_(on_store)),
+                             mkIRExprVec_3(addr, value, IRExpr_GSPTR()));
+      di->nFxState = 2;
+      di->fxState[1].fx = Ifx_Read;
+      di->fxState[1].offset = OFFSET_amd64_RIP;
+      di->fxState[1].size = sizeof(Addr);
+      di->fxState[1].nRepeats = di->fxState[1].repeatLen = 0;
+   } else {
+      di = unsafeIRDirty_0_N(3, "sh_on_store_at", VG_(fnptr_to_fnentry)(SH_(on_store_at)),
+                             mkIRExprVec_3(addr, value, mk_u64(c->ip)));
+      di->nFxState = 1;
+   }
+   declare_writes_top_copy(c, di, 0);
+   di->guard = and1(c, guard, store_guard(c, addr, value, fresh));
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
@@ -133,7 +212,7 @@ static void check_word(Ctx* c, IRExpr* addr, Int off, IRExpr* v, IRExpr* guard)
    v = atom(c, Ity_I64, v);
    if (off != 0)
       a = IRExpr_RdTmp(assign(c, Ity_I64, IRExpr_Binop(Iop_Add64, addr, mk_u64(off))));
-   call_on_store(c, a, v, and1(c, guard, in_heap(c, v)), False);
+   call_on_store(c, a, v, guard, False);
 }
 
 /* A store narrower than a word: when it ends on a word boundary it may
@@ -154,8 +233,7 @@ static void check_completed_word(Ctx* c, IRExpr* addr, Int size, IRExpr* guard)
    IRTemp v = newIRTemp(c->sb->tyenv, Ity_I64);
    addStmtToIRSB(c->sb, IRStmt_LoadG(Iend_LE, ILGop_Ident64, v, IRExpr_RdTmp(w),
                                      mk_u64(0), ends));
-   call_on_store(c, IRExpr_RdTmp(w), IRExpr_RdTmp(v),
-                 and1(c, ends, in_heap(c, IRExpr_RdTmp(v))), True);
+   call_on_store(c, IRExpr_RdTmp(w), IRExpr_RdTmp(v), ends, True);
 }
 
 /* A constant no live block can contain: nothing can be mapped below the
@@ -307,6 +385,8 @@ static void check_dirty_writes(Ctx* c, IRDirty* d)
                           VG_(fnptr_to_fnentry)(SH_(on_store_region)),
                           mkIRExprVec_3(d->mAddr, mk_u64(d->mSize), mk_u64(c->ip)));
    di->guard = d->guard;
+   di->nFxState = 1;
+   declare_writes_top_copy(c, di, 0);
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
@@ -373,6 +453,86 @@ Bool SH_(instr_counts_sane)(void)
    return True;
 }
 
+/* The store filter's bounds, the heap's (SH_(heap_lo), heap_span) and
+   the innermost frame's range (sh_frames.c), are kept for generated code
+   in the shadow guest state (an ShFilterCopy at SH_FILTER_COPY_OFF in
+   shadow area 1, next to the counter; nothing else uses that area),
+   where it reads them relative to the guest-state register.  The copy
+   kept right is that of the thread SH_(cur_ts) names:
+     - the core runs a thread's generated code only after the
+       start_client_code event, where SH_(thread_runs) makes it cur_ts and
+       rewrites its whole copy (rewrite_filter_copy: the copies of threads
+       not running go stale, and are rewritten before they run again);
+     - every change writes the copy: widen_bounds the heap bounds,
+       refresh_top_filter the frame range (after any push or pop outside
+       on_call's common case), on_call's common case through the
+       guest-state pointer its call passes (and tells where the copy is,
+       ThreadState.filter_copy, so that refreshes write it directly);
+     - a signal handler's return restores the shadow state saved when it
+       was delivered, and the core then reports the return
+       (post_deliver_signal): signal_returned rewrites the whole copy; a
+       delivery keeps it, and its new frame refreshes.
+   --sanity-level=2 and up checks cur_ts's copy against the heap bounds
+   and the frame range computed afresh. */
+STATIC_ASSERT(SH_FILTER_COPY_OFF >= SH_COUNTER_SHADOW_OFF + 8);
+STATIC_ASSERT(SH_FILTER_COPY_OFF % 8 == 0);
+
+static ThreadId copy_owner(void)
+{
+   const ThreadState* ts = SH_(cur_ts);
+   return ts != NULL && ts->live ? ts->tid : VG_INVALID_THREADID;
+}
+
+/* (Directly once on_call has told where the copy is: thread_runs writes
+   it at every client request, allocations included.) */
+void SH_(filter_copy_set)(Addr top_lo, Addr top_span)
+{
+   ShFilterCopy fc;
+   ThreadId tid = copy_owner();
+   if (tid == VG_INVALID_THREADID) return;
+   if (LIKELY(SH_(cur_ts)->filter_copy != NULL)) {
+      volatile ShFilterCopy* d = SH_(cur_ts)->filter_copy;
+      d->heap_lo = SH_(heap_lo);
+      d->heap_span = SH_(heap_span);
+      d->top_lo = top_lo;
+      d->top_span = top_span;
+      return;
+   }
+   fc.heap_lo = SH_(heap_lo);
+   fc.heap_span = SH_(heap_span);
+   fc.top_lo = top_lo;
+   fc.top_span = top_span;
+   VG_(set_shadow_regs_area)(tid, 1, SH_FILTER_COPY_OFF, sizeof fc, (const UChar*)&fc);
+}
+
+void SH_(filter_copy_heap_changed)(void)
+{
+   Addr heap[2];   /* heap_lo, heap_span: adjacent in ShFilterCopy */
+   ThreadId tid = copy_owner();
+   if (tid == VG_INVALID_THREADID) return;
+   heap[0] = SH_(heap_lo);
+   heap[1] = SH_(heap_span);
+   VG_(set_shadow_regs_area)(tid, 1, SH_FILTER_COPY_OFF + offsetof(ShFilterCopy, heap_lo),
+                             sizeof heap, (const UChar*)heap);
+}
+
+Bool SH_(filter_copy_sane)(void)
+{
+   ShFilterCopy fc;
+   Addr lo, span;
+   ThreadId tid = copy_owner();
+   if (tid == VG_INVALID_THREADID) return True;
+   VG_(get_shadow_regs_area)(tid, (UChar*)&fc, 1, SH_FILTER_COPY_OFF, sizeof fc);
+   SH_(top_filter_range)(SH_(cur_ts), &lo, &span);
+   SH_SANE(fc.heap_lo == SH_(heap_lo) && fc.heap_span == SH_(heap_span)
+           && fc.top_lo == lo && fc.top_span == span,
+           "thread %u's copy of the store filter (heap %#lx+%#lx, frame %#lx+%#lx) "
+           "is not heap %#lx+%#lx, frame %#lx+%#lx\n", tid,
+           fc.heap_lo, fc.heap_span, fc.top_lo, fc.top_span,
+           SH_(heap_lo), SH_(heap_span), lo, span);
+   return True;
+}
+
 static Bool is_root_entry(Addr a)
 {
    const HChar* name;
@@ -399,8 +559,10 @@ static void add_call_event(Ctx* c, const VexGuestLayout* layout, IRJumpKind jk,
    IRDirty* di;
    if (jk != Ijk_Call) return;
    sp = assign(c, Ity_I64, IRExpr_Get(layout->offset_SP, Ity_I64));
-   di = unsafeIRDirty_0_N(2, "sh_on_call", VG_(fnptr_to_fnentry)(SH_(on_call)),
-                          mkIRExprVec_2(IRExpr_RdTmp(sp), next));
+   di = unsafeIRDirty_0_N(3, "sh_on_call", VG_(fnptr_to_fnentry)(SH_(on_call)),
+                          mkIRExprVec_3(IRExpr_RdTmp(sp), next, IRExpr_GSPTR()));
+   di->nFxState = 1;   /* (writes the filter copy through the pointer) */
+   declare_writes_top_copy(c, di, 0);
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
@@ -471,18 +633,24 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
 
    tl_assert(gWordTy == Ity_I64);
    c.sb = deepCopyIRSBExceptStmts(sbIn);
+   tl_assert(layout->total_sizeB == sizeof(VexGuestAMD64State));   /* (on_call's gs) */
    c.counter_off = layout->total_sizeB + SH_COUNTER_SHADOW_OFF;
+   c.copy_off = layout->total_sizeB + SH_FILTER_COPY_OFF;
    c.top_lo = c.top_span = NULL;
    c.ip = 0;
    c.string_move = False;
+   c.rip = closure->nraddr;
 
    /* The preamble (self-checks) stays untouched, before everything. */
-   for (i = 0; i < sbIn->stmts_used && sbIn->stmts[i]->tag != Ist_IMark; i++)
+   for (i = 0; i < sbIn->stmts_used && sbIn->stmts[i]->tag != Ist_IMark; i++) {
+      track_rip(&c, sbIn->stmts[i]);
       addStmtToIRSB(c.sb, sbIn->stmts[i]);
+   }
 
    for (; i < sbIn->stmts_used; i++) {
       IRStmt* st = sbIn->stmts[i];
       if (st == NULL) continue;
+      track_rip(&c, st);
       switch (st->tag) {
       case Ist_IMark:
          c.ip = st->Ist.IMark.addr;

@@ -107,7 +107,8 @@ static Bool sh_expensive_sanity(void)
    n_full_checks++;
    if (SH_VG_SANITY_LEVEL() < 2)
       return SH_(threads_sane)(True) && SH_(alloc_sane)(False);
-   return SH_(threads_sane)(True) && SH_(instr_counts_sane)() && SH_(blocks_sane)()
+   return SH_(threads_sane)(True) && SH_(instr_counts_sane)() && SH_(filter_copy_sane)()
+          && SH_(blocks_sane)()
           && SH_(alloc_sane)(True) && SH_(sites_sane)();
 }
 

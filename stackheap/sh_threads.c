@@ -28,7 +28,7 @@ void SH_(thread_runs)(ThreadId tid)
 {
    SH_(cur_ts) = SH_(thread)(tid);
    tl_assert(SH_(cur_ts)->tid == tid);
-   SH_(refresh_top_filter)(SH_(cur_ts));
+   SH_(rewrite_filter_copy)(SH_(cur_ts));
 }
 
 ThreadState* SH_(thread_if_any)(ThreadId tid)
