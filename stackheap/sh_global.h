@@ -39,6 +39,7 @@ extern ULong  SH_(clo_max_stack_block);  /* larger eligible blocks: too_large */
 extern ULong  SH_(clo_stack_budget);     /* max stack a suggestion may add */
 extern Bool   SH_(clo_collect_atstart);
 extern Bool   SH_(clo_fast_requests);
+extern Bool   SH_(clo_batch_rep_movs);
 /* CI thresholds; negative means "not set". */
 extern Double SH_(clo_max_escape_rate);
 extern Long   SH_(clo_max_alloc_rate);
@@ -752,6 +753,11 @@ Bool  SH_(instr_counts_sane)(void);   /* --sanity-level checks */
    guest-state pointer its call passes). */
 typedef struct ShFilterCopy_ { Addr heap_lo, heap_span, top_lo, top_span; } ShFilterCopy;
 #define SH_FILTER_COPY_OFF 24   /* byte offset in shadow area 1 (after the counter) */
+/* The instruction counter's offset in shadow area 1 (sh_instrument.c). */
+#define SH_COUNTER_SHADOW_OFF 16   /* (= OFFSET_amd64_RAX: unused by the tool otherwise) */
+/* The rest of a forward `rep movs` in one call (sh_strmove.c): 1 when done. */
+VG_REGPARM(3) UWord SH_(rep_movs)(UChar* gs, Addr ip, UWord size);
+extern ULong SH_(n_rep_movs_batched);
 void  SH_(filter_copy_set)(Addr top_lo, Addr top_span);   /* and the heap bounds */
 void  SH_(filter_copy_heap_changed)(void);
 Bool  SH_(filter_copy_sane)(void);

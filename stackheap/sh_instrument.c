@@ -391,6 +391,8 @@ static void check_dirty_writes(Ctx* c, IRDirty* d)
 }
 
 /* movsb/movsw/movsd/movsq, with any prefixes (rep, operand size, REX). */
+static void add_instr_count(Ctx* c, ULong n);
+
 static Bool is_string_move(Addr a)
 {
    const UChar* p = (const UChar*)a;
@@ -403,6 +405,80 @@ static Bool is_string_move(Addr a)
       return b == 0xA4 || b == 0xA5;
    }
    return False;
+}
+
+/* The element size of a forward-capable `rep movs` at a (F3 prefix, with
+   only 66 and a final REX besides: no address-size or segment override),
+   0 for anything else. */
+static UWord rep_movs_size(Addr a)
+{
+   const UChar* p = (const UChar*)a;
+   Bool rep = False, opsize = False, rexw = False;
+   Int i;
+   for (i = 0; i < 14; i++, p++) {
+      UChar b = *p;
+      if (b == 0xF3) { rep = True; continue; }
+      if (b == 0x66) { opsize = True; continue; }
+      if (b >= 0x40 && b <= 0x4F) {
+         rexw = (b & 8) != 0;
+         p++;
+         break;
+      }
+      break;
+   }
+   if (!rep) return 0;
+   if (*p == 0xA4) return 1;
+   if (*p != 0xA5) return 0;
+   return rexw ? 8 : opsize ? 2 : 4;
+}
+
+/* A superblock that starts with a `rep movs` (the one VEX loops through,
+   a pass per element) first offers the rest of the copy to
+   SH_(rep_movs) (sh_strmove.c says why that is the same); when it did
+   it, the superblock goes on to the next instruction.  This pass's
+   instruction is counted before that exit. */
+static void add_rep_movs_batch(Ctx* c, const VexGuestLayout* layout, Addr ip, UInt len,
+                               UWord size, ULong* counted, ULong seen)
+{
+   IRTemp handled = newIRTemp(c->sb->tyenv, Ity_I64);
+   IRDirty* di = unsafeIRDirty_1_N(handled, 3, "sh_rep_movs",
+                                   VG_(fnptr_to_fnentry)(SH_(rep_movs)),
+                                   mkIRExprVec_3(IRExpr_GSPTR(), mk_u64(ip), mk_u64(size)));
+   static const Int regs[3] = { OFFSET_amd64_RSI, OFFSET_amd64_RDI, OFFSET_amd64_RCX };
+   Int k;
+   for (k = 0; k < 3; k++) {
+      di->fxState[k].fx = Ifx_Modify;
+      di->fxState[k].offset = regs[k];
+      di->fxState[k].size = 8;
+   }
+   di->fxState[3].fx = Ifx_Read;
+   di->fxState[3].offset = offsetof(VexGuestAMD64State, guest_DFLAG);
+   di->fxState[3].size = 8;
+   di->fxState[4].fx = Ifx_Read;   /* (SP for the store helper, IP for good measure) */
+   di->fxState[4].offset = layout->offset_SP;
+   di->fxState[4].size = 8;
+   di->fxState[5].fx = Ifx_Read;
+   di->fxState[5].offset = layout->offset_IP;
+   di->fxState[5].size = 8;
+   di->fxState[6].fx = Ifx_Modify; /* the counter and the filter copy */
+   di->fxState[6].offset = layout->total_sizeB;
+   di->fxState[6].size = layout->total_sizeB;
+   di->nFxState = 7;
+   for (k = 0; k < di->nFxState; k++) {
+      di->fxState[k].nRepeats = 0;
+      di->fxState[k].repeatLen = 0;
+   }
+   /* It reads and writes the copy's ranges; one region can be declared. */
+   di->mFx = Ifx_Modify;
+   di->mAddr = IRExpr_RdTmp(assign(c, Ity_I64, IRExpr_Get(OFFSET_amd64_RDI, Ity_I64)));
+   di->mSize = 8;
+   add_instr_count(c, seen - *counted);
+   *counted = seen;
+   addStmtToIRSB(c->sb, IRStmt_Dirty(di));
+   addStmtToIRSB(c->sb, IRStmt_Exit(
+      IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_CmpNE64, IRExpr_RdTmp(handled),
+                                                  mk_u64(0)))),
+      Ijk_Boring, IRConst_U64(ip + len), layout->offset_IP));
 }
 
 /* The guest-instruction counter (the time base) is counted in the
@@ -418,7 +494,7 @@ static Bool is_string_move(Addr a)
    (Signal frames save and restore the shadow state; at both points the
    count has just been folded, so it is 0 and nothing is lost or doubled;
    a cloned thread copies its parent's, 0 for the same reason.) */
-#define SH_COUNTER_SHADOW_OFF OFFSET_amd64_RAX   /* shadow area 1 is unused otherwise */
+STATIC_ASSERT(SH_COUNTER_SHADOW_OFF == OFFSET_amd64_RAX);   /* (sh_global.h) */
 
 static void add_instr_count(Ctx* c, ULong n)
 {
@@ -658,7 +734,12 @@ IRSB* SH_(instrument)(VgCallbackClosure* closure, IRSB* sbIn,
          seen++;
          addStmtToIRSB(c.sb, st);
          if (first_mark) {
+            UWord rep_size;
             first_mark = False;
+            if (watch_stores && SH_(clo_batch_rep_movs)
+                && (rep_size = rep_movs_size(c.ip)) != 0)
+               add_rep_movs_batch(&c, layout, c.ip, st->Ist.IMark.len, rep_size,
+                                  &counted, seen);
             if (is_root_entry(c.ip)) {
                IRDirty* di = unsafeIRDirty_0_N(1, "sh_on_root_entry",
                                 VG_(fnptr_to_fnentry)(SH_(on_root_entry)),

@@ -237,6 +237,8 @@ static void sh_fini(Int exitcode)
                 r.frames_pushed, SH_(n_store_checks), SH_(n_store_hits));
       VG_(dmsg)("stackheap: %'llu allocator requests handled without leaving generated code\n",
                 SH_(n_fast_requests));
+      VG_(dmsg)("stackheap: %'llu rep movs copies done in one helper call\n",
+                SH_(n_rep_movs_batched));
       VG_(dmsg)("stackheap: %'llu live blocks at exit, %'u sites\n",
                 SH_(n_live_blocks)(), SH_(n_sites)());
       VG_(dmsg)("stackheap: %'llu blocks waited on holders at most at once, "

@@ -16,7 +16,8 @@ const HChar* SH_(clo_xtree_out_file) = "none";
 ULong    SH_(clo_max_stack_block)  = 4096;
 ULong    SH_(clo_stack_budget)     = 65536;
 Bool     SH_(clo_collect_atstart)  = True;
-Bool     SH_(clo_fast_requests)    = True;   /* (a debugging option) */
+Bool     SH_(clo_fast_requests)    = True;   /* (debugging options) */
+Bool     SH_(clo_batch_rep_movs)   = True;
 Double   SH_(clo_max_escape_rate)  = -1.0;
 Long     SH_(clo_max_alloc_rate)   = -1;
 Long     SH_(clo_max_eligible_blocks) = -1;
@@ -179,6 +180,7 @@ Bool SH_(process_cmd_line_option)(const HChar* arg)
       parse_size(arg, str, &SH_(clo_stack_budget));
    else if VG_BOOL_CLO(arg, "--collect-atstart", SH_(clo_collect_atstart)) {}
    else if VG_BOOL_CLO(arg, "--fast-alloc-requests", SH_(clo_fast_requests)) {}
+   else if VG_BOOL_CLO(arg, "--batch-rep-movs", SH_(clo_batch_rep_movs)) {}
    else if VG_DBL_CLO(arg, "--max-escape-rate", SH_(clo_max_escape_rate)) {
       /* (also refuses a NaN) */
       if (!(SH_(clo_max_escape_rate) >= 0.0 && SH_(clo_max_escape_rate) <= 1.0))
@@ -242,5 +244,8 @@ void SH_(print_debug_usage)(void)
    VG_(printf)(
 "    --fast-alloc-requests=no|yes  run the malloc replacements' requests\n"
 "                              from generated code, without the scheduler's\n"
-"                              round trip (the same results, faster) [yes]\n");
+"                              round trip (the same results, faster) [yes]\n"
+"    --batch-rep-movs=no|yes   copy the rest of a rep movs in one helper call,\n"
+"                              not a pass per element (the same results,\n"
+"                              faster) [yes]\n");
 }
