@@ -408,11 +408,10 @@ static Addr free_caller(ThreadId tid, const Block* b, /*OUT*/Bool* by_alloc_fram
    /* Two frames first (one CFI step): only the first non-allocator frame
       is used, and the first frames of an unwind do not depend on how
       many are asked for (without --merge-recursive-frames). */
-   n = SH_(unwinds_merge_recursion)() ? 0 : VG_(get_StackTrace)(tid, ips, 2, sps, NULL, 0);
+   n = SH_(unwinds_merge_recursion)() ? 0 : SH_(unwind)(tid, ips, 2, sps);
    k = SH_(count_alloc_frames)(ips, n);
    if (k == n && (n == 2 || n == 0)) {
-      n = VG_(get_StackTrace)(tid, ips, SH_(n_alloc_fns)() ? SH_FREE_UNWIND_WRAPS : SH_FREE_UNWIND,
-                              sps, NULL, 0);
+      n = SH_(unwind)(tid, ips, SH_(n_alloc_fns)() ? SH_FREE_UNWIND_WRAPS : SH_FREE_UNWIND, sps);
       k = SH_(count_alloc_frames)(ips, n);
    }
    if (k == n) return 0;

@@ -8,6 +8,7 @@
 
 #include "pub_tool_debuginfo.h"
 #include "pub_tool_hashtable.h"
+#include "pub_tool_machine.h"
 #include "pub_tool_stacktrace.h"
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
@@ -31,7 +32,12 @@ typedef struct _IpNode {
    Bool   trim;         /* an allocator frame: removed from the top */
    Bool   below_main;   /* libc start-up code: the stack ends before it */
    Bool   own;          /* in the tool's preload (e.g. its pthread_create wrapper) */
+   UInt   gap;          /* CFA - SP of a frame at ip, as unwinds found it
+                           (SH_GAP_UNKNOWN, SH_GAP_VARIES): see shadow_unwind */
 } IpNode;
+
+#define SH_GAP_UNKNOWN 0
+#define SH_GAP_VARIES  0xFFFFFFFFu
 
 static VgHashTable* site_table;
 static VgHashTable* ip_table;
@@ -102,6 +108,7 @@ static IpNode* ip_info_slow(Addr ip, UInt epoch)
       n->trim = decide_trim(ip);
       n->below_main = is_start_up_code(ip);
       n->own = in_own_preload(ip);
+      n->gap = SH_GAP_UNKNOWN;
    }
    return n;
 }
@@ -136,6 +143,119 @@ Bool SH_(unwinds_merge_recursion)(void)
 }
 
 #define SH_MAX_UNWIND 96
+
+/*------------------------------------------------------------*/
+/*--- Unwinding with the shadow stack                      ---*/
+/*------------------------------------------------------------*/
+
+/* CFI unwinding was 5-9% of the run time of allocation-heavy programs
+   (every allocation unwinds --depth + 1 frames, every free two).  The
+   core's unwinder (m_stacktrace.c, amd64) gives ips[0] = the PC and
+   sps[0] = the SP, then for each frame k looks up the CFI rules at
+   ips[k], computes the frame's CFA from them and reads the return
+   address in the slot just below it: ips[k + 1] = that address - 1 (the
+   call, not the return point), sps[k + 1] = the CFA.
+
+   shadow_unwind gives the same frames without the CFI: the distance CFA
+   - SP of a frame at ips[k] (its "gap") is taken from earlier unwinds
+   of frames at that IP (learn_gaps), and the return address slot at
+   sps[k] + gap - 8 must be a live shadow frame's entry SP (sh_frames.c):
+   frames above it that are still on the shadow stack (left by a tail
+   call, a longjmp or an exception, their slots reused) are passed over.
+   It costs a cached look-up and a load per frame.
+
+   Why it gives the unwinder's frames: for code whose frame has a fixed
+   size at each call (no alloca or VLA in the function), the CFA is the
+   SP at that IP plus a constant, whether the CFI rule is written from
+   rsp or from rbp (a compiler's rbp is then at a fixed place in the
+   frame too): the gap the unwinder found there before.  From the same
+   PC and SP (frame 0), the unwinder computes the same CFA as
+   shadow_unwind for every frame, reads the same slot and gets the same
+   return address: the same IPs and SPs, by induction.  The unwinder's
+   own stops agree: a return address of 0 or 1 ends both; an IP whose
+   CFI step never succeeded has no gap; near the stack's ends, where its
+   bounds checks decide, shadow_unwind gives up.
+
+   What remains assumed: a function allocating stack dynamically, or
+   code without CFI (the unwinder then follows rbp, or guesses), has no
+   fixed gap.  An IP seen with two gaps is never used again, so a wrong
+   frame needs a function whose gap at a call is not the one seen there
+   before although every unwind so far saw one gap, and a live shadow
+   frame exactly where that old gap points.  Not used with
+   --merge-recursive-frames (the unwinder drops frames then) or off the
+   thread's own stack, nor across a signal handler's pseudo-frame. */
+
+static ULong n_shadow_unwinds, n_cfi_unwinds;   /* (--stats=yes) */
+
+/* The gaps of an unwind's frames: their IPs are the ones the CFI rules
+   were looked up at. */
+static void learn_gaps(const Addr* ips, const Addr* sps, UInt n)
+{
+   UInt k;
+   for (k = 0; k + 1 < n; k++) {
+      IpNode* in = ip_info(ips[k]);
+      UWord gap = sps[k + 1] - sps[k];
+      if (in->gap == SH_GAP_VARIES) continue;
+      if (gap == 0 || gap >= SH_GAP_VARIES) in->gap = SH_GAP_VARIES;
+      else if (in->gap == SH_GAP_UNKNOWN) in->gap = (UInt)gap;
+      else if (in->gap != gap) in->gap = SH_GAP_VARIES;
+   }
+}
+
+/* The first n frames of thread tid's stack from its shadow stack and the
+   gaps; False when it cannot give them (the comment above). */
+static Bool shadow_unwind(ThreadId tid, Addr* ips, UInt n, Addr* sps)
+{
+#if defined(VGA_amd64)
+   ThreadState* ts = SH_(thread)(tid);
+   Addr sp = VG_(get_SP)(tid);
+   Int j;
+   UInt k;
+   if (ts->n_nonnormal != 0 || ts->stack_limit == 0 || n == 0
+       || sp - ts->stack_limit > ts->stack_top - ts->stack_limit)
+      return False;
+   ips[0] = VG_(get_IP)(tid);
+   sps[0] = sp;
+   j = ts->depth - 1;
+   for (k = 0; k + 1 < n; k++) {
+      UInt gap = ip_info(ips[k])->gap;
+      Addr slot, ra;
+      if (gap == SH_GAP_UNKNOWN || gap == SH_GAP_VARIES) return False;
+      slot = sps[k] + gap - sizeof(Addr);
+      while (j >= 0 && ts->frames[j].entry_sp < slot) j--;
+      if (j < 0 || ts->frames[j].entry_sp != slot || ts->frames[j].signal)
+         return False;
+      /* (on this stack, between the SP and the top: mapped) */
+      ra = *(const Addr*)slot;
+      if (ra <= 1) return False;
+      ips[k + 1] = ra - 1;
+      sps[k + 1] = slot + sizeof(Addr);
+      j--;
+   }
+   /* The unwinder's bounds checks: it gives one frame when the SP is
+      within 128 bytes of the stack's top, and reads no slot near the
+      top; ts->stack_top is at or below the top it uses. */
+   if (sp + 256 >= ts->stack_top || sps[n - 1] + 64 > ts->stack_top)
+      return False;
+   return True;
+#else
+   return False;
+#endif
+}
+
+UInt SH_(unwind)(ThreadId tid, /*OUT*/Addr* ips, UInt n, /*OUT*/Addr* sps)
+{
+   Bool merge = SH_(unwinds_merge_recursion)();
+   UInt got;
+   if (!merge && shadow_unwind(tid, ips, n, sps)) {
+      n_shadow_unwinds++;
+      return n;
+   }
+   got = VG_(get_StackTrace)(tid, ips, n, sps, NULL, 0);
+   n_cfi_unwinds++;
+   if (!merge) learn_gaps(ips, sps, got);
+   return got;
+}
 
 /*------------------------------------------------------------*/
 /*--- Remembered sites: the site of each stack's first IPs ---*/
@@ -304,7 +424,7 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
    }
    tl_assert(probe <= memo_width && memo_width == first);
    n_site_lookups++;
-   n = VG_(get_StackTrace)(tid, ips, probe, sps, NULL, 0);
+   n = SH_(unwind)(tid, ips, probe, sps);
    epoch = VG_(current_DiEpoch)().n;
    if (LIKELY(n > 0)) {
       h = hash_ips(ips, n);
@@ -322,13 +442,13 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
        && !(skip < first - depth && frames_decide_site(ips, n, skip))) {
       /* (skip < first - depth: then the frames the first unwind gives
          leave more than --depth past the allocator frames) */
-      n = VG_(get_StackTrace)(tid, ips, first, sps, NULL, 0);
+      n = SH_(unwind)(tid, ips, first, sps);
       skip = SH_(count_alloc_frames)(ips, n);
       memo_ok = False;
       n_long_unwinds++;
    }
    if (n == first && first < SH_MAX_UNWIND && skip + depth >= n) {
-      n = VG_(get_StackTrace)(tid, ips, SH_MAX_UNWIND, sps, NULL, 0);
+      n = SH_(unwind)(tid, ips, SH_MAX_UNWIND, sps);
       skip = SH_(count_alloc_frames)(ips, n);
       memo_ok = False;
       n_long_unwinds++;
@@ -363,8 +483,10 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
 void SH_(sites_print_stats)(void)
 {
    VG_(dmsg)("stackheap: %'llu allocation stacks: %'llu sites remembered, "
-             "%'llu longer unwinds\n",
-             n_site_lookups, n_memo_hits, n_long_unwinds);
+             "%'llu longer unwinds; unwinds (allocations and frees): "
+             "%'llu from the shadow stack, %'llu with the CFI\n",
+             n_site_lookups, n_memo_hits, n_long_unwinds,
+             n_shadow_unwinds, n_cfi_unwinds);
 }
 
 Home* SH_(site_home)(Site* s, Int depth, Addr fn)
