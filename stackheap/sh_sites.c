@@ -33,11 +33,8 @@ typedef struct _IpNode {
    Bool   below_main;   /* libc start-up code: the stack ends before it */
    Bool   own;          /* in the tool's preload (e.g. its pthread_create wrapper) */
    UInt   gap;          /* CFA - SP of a frame at ip, as unwinds found it
-                           (SH_GAP_UNKNOWN, SH_GAP_VARIES): see shadow_unwind */
+                           (or SH_GAP_UNKNOWN, SH_GAP_VARIES): see shadow_unwind */
 } IpNode;
-
-#define SH_GAP_UNKNOWN 0
-#define SH_GAP_VARIES  0xFFFFFFFFu
 
 static VgHashTable* site_table;
 static VgHashTable* ip_table;
@@ -90,9 +87,20 @@ static Bool is_start_up_code(Addr ip)
 /* The IPs looked up last, direct-mapped in front of ip_table (every
    allocation and free looks up a few; VG_(HT_lookup) divides).  An entry
    is used only in the epoch it was made in (epochs start at 1, so the
-   zeroed entries match nothing). */
+   zeroed entries match nothing).  It also holds what shadow_unwind needs
+   of the node (its "step"), so that a frame costs one cache line. */
 #define SH_IP_CACHE 1024
-static struct { Addr ip; UInt epoch; IpNode* node; } ip_cache[SH_IP_CACHE];
+typedef struct {
+   Addr    ip;
+   UInt    epoch;
+   UInt    step;    /* SH_STEP_*, else the frame's gap (see shadow_unwind) */
+   IpNode* node;
+} IpCacheEnt;
+static IpCacheEnt ip_cache[SH_IP_CACHE];
+
+#define SH_GAP_UNKNOWN   0            /* IpNode.gap: no unwind gave one yet */
+#define SH_GAP_VARIES    0xFFFFFFFFu  /* unwinds gave two */
+#define SH_STEP_START_UP 0xFFFFFFFEu  /* start-up code: shadow_unwind stops */
 
 static IpNode* ip_info_slow(Addr ip, UInt epoch)
 {
@@ -113,16 +121,26 @@ static IpNode* ip_info_slow(Addr ip, UInt epoch)
    return n;
 }
 
+static UInt step_of(const IpNode* n)
+{
+   return n->below_main && !n->trim ? SH_STEP_START_UP : n->gap;
+}
+
+static inline IpCacheEnt* ip_ent(Addr ip, UInt epoch)
+{
+   IpCacheEnt* e = &ip_cache[(ip ^ (ip >> 10)) & (SH_IP_CACHE - 1)];
+   if (LIKELY(e->ip == ip && e->epoch == epoch))
+      return e;
+   e->node = ip_info_slow(ip, epoch);
+   e->ip = ip;
+   e->epoch = epoch;
+   e->step = step_of(e->node);
+   return e;
+}
+
 static inline IpNode* ip_info(Addr ip)
 {
-   UInt epoch = VG_(current_DiEpoch)().n;
-   UWord i = (ip ^ (ip >> 10)) & (SH_IP_CACHE - 1);
-   if (LIKELY(ip_cache[i].ip == ip && ip_cache[i].epoch == epoch))
-      return ip_cache[i].node;
-   ip_cache[i].node = ip_info_slow(ip, epoch);
-   ip_cache[i].ip = ip;
-   ip_cache[i].epoch = epoch;
-   return ip_cache[i].node;
+   return ip_ent(ip, VG_(current_DiEpoch)().n)->node;
 }
 
 Bool SH_(is_alloc_frame_ip)(Addr ip)
@@ -191,65 +209,71 @@ static ULong n_shadow_unwinds, n_cfi_unwinds;   /* (--stats=yes) */
    were looked up at. */
 static void learn_gaps(const Addr* ips, const Addr* sps, UInt n)
 {
-   UInt k;
+   UInt k, epoch = VG_(current_DiEpoch)().n;
    for (k = 0; k + 1 < n; k++) {
-      IpNode* in = ip_info(ips[k]);
+      IpCacheEnt* e = ip_ent(ips[k], epoch);
+      IpNode* in = e->node;
       UWord gap = sps[k + 1] - sps[k];
       if (in->gap == SH_GAP_VARIES) continue;
-      if (gap == 0 || gap >= SH_GAP_VARIES) in->gap = SH_GAP_VARIES;
+      if (gap == 0 || gap >= SH_STEP_START_UP) in->gap = SH_GAP_VARIES;
       else if (in->gap == SH_GAP_UNKNOWN) in->gap = (UInt)gap;
       else if (in->gap != gap) in->gap = SH_GAP_VARIES;
+      e->step = step_of(in);
    }
 }
 
 /* The first n frames of thread tid's stack from its shadow stack and the
-   gaps; False when it cannot give them (the comment above). */
-static Bool shadow_unwind(ThreadId tid, Addr* ips, UInt n, Addr* sps)
+   gaps (the comment above), or fewer: up to the first start-up code
+   frame, past which neither a site nor a free's caller looks (sites are
+   cut there, and it is no allocator frame).  0 when it cannot give
+   them. */
+static UInt shadow_unwind(ThreadId tid, Addr* ips, UInt n, Addr* sps)
 {
 #if defined(VGA_amd64)
    ThreadState* ts = SH_(thread)(tid);
    Addr sp = VG_(get_SP)(tid);
+   UInt k, epoch;
    Int j;
-   UInt k;
    if (ts->n_nonnormal != 0 || ts->stack_limit == 0 || n == 0
-       || sp - ts->stack_limit > ts->stack_top - ts->stack_limit)
-      return False;
+       || sp - ts->stack_limit > ts->stack_top - ts->stack_limit
+       || sp + 256 >= ts->stack_top)
+      return 0;
+   epoch = VG_(current_DiEpoch)().n;
    ips[0] = VG_(get_IP)(tid);
    sps[0] = sp;
    j = ts->depth - 1;
    for (k = 0; k + 1 < n; k++) {
-      UInt gap = ip_info(ips[k])->gap;
+      UInt step = ip_ent(ips[k], epoch)->step;
       Addr slot, ra;
-      if (gap == SH_GAP_UNKNOWN || gap == SH_GAP_VARIES) return False;
-      slot = sps[k] + gap - sizeof(Addr);
+      if (step == SH_STEP_START_UP && k > 0) break;
+      if (step == SH_GAP_UNKNOWN || step >= SH_STEP_START_UP) return 0;
+      slot = sps[k] + step - sizeof(Addr);
       while (j >= 0 && ts->frames[j].entry_sp < slot) j--;
-      if (j < 0 || ts->frames[j].entry_sp != slot || ts->frames[j].signal)
-         return False;
+      if (j < 0 || ts->frames[j].entry_sp != slot || ts->frames[j].signal
+          || slot + 64 + sizeof(Addr) > ts->stack_top)
+         return 0;
       /* (on this stack, between the SP and the top: mapped) */
       ra = *(const Addr*)slot;
-      if (ra <= 1) return False;
+      if (ra <= 1) return 0;
       ips[k + 1] = ra - 1;
       sps[k + 1] = slot + sizeof(Addr);
       j--;
    }
-   /* The unwinder's bounds checks: it gives one frame when the SP is
-      within 128 bytes of the stack's top, and reads no slot near the
-      top; ts->stack_top is at or below the top it uses. */
-   if (sp + 256 >= ts->stack_top || sps[n - 1] + 64 > ts->stack_top)
-      return False;
-   return True;
+   return k + 1;
 #else
-   return False;
+   return 0;
 #endif
 }
 
 UInt SH_(unwind)(ThreadId tid, /*OUT*/Addr* ips, UInt n, /*OUT*/Addr* sps)
 {
    Bool merge = SH_(unwinds_merge_recursion)();
-   UInt got;
-   if (!merge && shadow_unwind(tid, ips, n, sps)) {
+   UInt got = merge ? 0 : shadow_unwind(tid, ips, n, sps);
+   /* (stopped at start-up code: fine unless every frame before it is an
+      allocator frame, where the callers look past it) */
+   if (got > 0 && (got == n || SH_(count_alloc_frames)(ips, got) + 1 < got)) {
       n_shadow_unwinds++;
-      return n;
+      return got;
    }
    got = VG_(get_StackTrace)(tid, ips, n, sps, NULL, 0);
    n_cfi_unwinds++;
