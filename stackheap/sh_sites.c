@@ -205,6 +205,21 @@ Bool SH_(unwinds_merge_recursion)(void)
 
 static ULong n_shadow_unwinds, n_cfi_unwinds;   /* (--stats=yes) */
 
+/* The steps of the return addresses in each thread's shadow frames, by
+   frame index, as the last walk found them: the walk reads the same
+   frames again and again, and this array is read in order where the IP
+   cache is read at random (a cache miss per frame was most of the
+   walk's cost).  An entry holds while step_stamp has not changed: it
+   changes with the epoch and with every step the IP cache changes. */
+#define SH_WALK_CACHE 1024
+typedef struct {
+   Addr ra;      /* the return address read from the frame's slot */
+   UInt step;    /* of ra - 1 */
+   UInt stamp;   /* step_stamp when found */
+} WalkEnt;
+static WalkEnt** walk_cache;   /* [VG_N_THREADS], made at the first walk */
+static UInt step_stamp = 1, step_stamp_epoch = 0;
+
 /* The gaps of an unwind's frames: their IPs are the ones the CFI rules
    were looked up at. */
 static void learn_gaps(const Addr* ips, const Addr* sps, UInt n)
@@ -218,7 +233,10 @@ static void learn_gaps(const Addr* ips, const Addr* sps, UInt n)
       if (gap == 0 || gap >= SH_STEP_START_UP) in->gap = SH_GAP_VARIES;
       else if (in->gap == SH_GAP_UNKNOWN) in->gap = (UInt)gap;
       else if (in->gap != gap) in->gap = SH_GAP_VARIES;
-      e->step = step_of(in);
+      if (e->step != step_of(in)) {
+         e->step = step_of(in);
+         step_stamp++;
+      }
    }
 }
 
@@ -232,19 +250,31 @@ static UInt shadow_unwind(ThreadId tid, Addr* ips, UInt n, Addr* sps)
 #if defined(VGA_amd64)
    ThreadState* ts = SH_(thread)(tid);
    Addr sp = VG_(get_SP)(tid);
-   UInt k, epoch;
+   UInt k, epoch, step;
    Int j;
+   WalkEnt* walk;
    if (ts->n_nonnormal != 0 || ts->stack_limit == 0 || n == 0
        || sp - ts->stack_limit > ts->stack_top - ts->stack_limit
        || sp + 256 >= ts->stack_top)
       return 0;
    epoch = VG_(current_DiEpoch)().n;
+   if (UNLIKELY(epoch != step_stamp_epoch)) {
+      step_stamp_epoch = epoch;
+      step_stamp++;
+   }
+   if (UNLIKELY(walk_cache == NULL))
+      walk_cache = VG_(calloc)("sh.sites.walks", VG_N_THREADS, sizeof(WalkEnt*));
+   tl_assert(tid < VG_N_THREADS);
+   if (UNLIKELY(walk_cache[tid] == NULL))
+      walk_cache[tid] = VG_(calloc)("sh.sites.walk", SH_WALK_CACHE, sizeof(WalkEnt));
+   walk = walk_cache[tid];
    ips[0] = VG_(get_IP)(tid);
    sps[0] = sp;
+   step = ip_ent(ips[0], epoch)->step;
    j = ts->depth - 1;
    for (k = 0; k + 1 < n; k++) {
-      UInt step = ip_ent(ips[k], epoch)->step;
       Addr slot, ra;
+      WalkEnt* w;
       if (step == SH_STEP_START_UP && k > 0) break;
       if (step == SH_GAP_UNKNOWN || step >= SH_STEP_START_UP) return 0;
       slot = sps[k] + step - sizeof(Addr);
@@ -257,6 +287,16 @@ static UInt shadow_unwind(ThreadId tid, Addr* ips, UInt n, Addr* sps)
       if (ra <= 1) return 0;
       ips[k + 1] = ra - 1;
       sps[k + 1] = slot + sizeof(Addr);
+      /* the next frame's step */
+      w = &walk[j & (SH_WALK_CACHE - 1)];
+      if (LIKELY(w->ra == ra && w->stamp == step_stamp)) {
+         step = w->step;
+      } else {
+         step = ip_ent(ra - 1, epoch)->step;
+         w->ra = ra;
+         w->step = step;
+         w->stamp = step_stamp;
+      }
       j--;
    }
    return k + 1;
