@@ -175,33 +175,35 @@ Bool SH_(unwinds_merge_recursion)(void)
    call, not the return point), sps[k + 1] = the CFA.
 
    shadow_unwind gives the same frames without the CFI: the distance CFA
-   - SP of a frame at ips[k] (its "gap") is taken from earlier unwinds
-   of frames at that IP (learn_gaps), and the return address slot at
-   sps[k] + gap - 8 must be a live shadow frame's entry SP (sh_frames.c):
-   frames above it that are still on the shadow stack (left by a tail
-   call, a longjmp or an exception, their slots reused) are passed over.
-   It costs a cached look-up and a load per frame.
+   - SP of a frame at ips[k] (its "gap") is the one earlier unwinds found
+   at that IP (learn_gaps), and the return address slot at sps[k] + gap
+   - 8 must be a live shadow frame's entry SP (sh_frames.c): frames above
+   it still on the shadow stack (left by a tail call, a longjmp or an
+   exception, their slots reused or not) are passed over.  A frame costs
+   a load of the slot and, mostly, of a per-thread cache entry.  It stops
+   after the first start-up code frame (sites are cut there, and the
+   frames the unwinder makes up past _start vary).
 
-   Why it gives the unwinder's frames: for code whose frame has a fixed
-   size at each call (no alloca or VLA in the function), the CFA is the
-   SP at that IP plus a constant, whether the CFI rule is written from
-   rsp or from rbp (a compiler's rbp is then at a fixed place in the
-   frame too): the gap the unwinder found there before.  From the same
-   PC and SP (frame 0), the unwinder computes the same CFA as
-   shadow_unwind for every frame, reads the same slot and gets the same
-   return address: the same IPs and SPs, by induction.  The unwinder's
-   own stops agree: a return address of 0 or 1 ends both; an IP whose
-   CFI step never succeeded has no gap; near the stack's ends, where its
-   bounds checks decide, shadow_unwind gives up.
+   Why it gives the unwinder's frames: in a function whose frame has a
+   fixed size at each call (no alloca or VLA), the CFA is the SP at that
+   IP plus a constant, whether the CFI rule is written from rsp or from
+   rbp (rbp is then at a fixed place in the frame too): the gap an
+   unwind found there before.  From the same PC and SP (frame 0), the
+   unwinder computes the same CFA as shadow_unwind at every frame, reads
+   the same slot and gets the same return address: the same IPs and SPs,
+   by induction.  Its stops agree: a return address of 0 or 1 ends both;
+   an IP no unwind has stepped past has no gap; near the stack's ends,
+   where its bounds checks decide, shadow_unwind gives up.
 
-   What remains assumed: a function allocating stack dynamically, or
+   What remains assumed: a function that allocates stack dynamically, or
    code without CFI (the unwinder then follows rbp, or guesses), has no
    fixed gap.  An IP seen with two gaps is never used again, so a wrong
-   frame needs a function whose gap at a call is not the one seen there
-   before although every unwind so far saw one gap, and a live shadow
-   frame exactly where that old gap points.  Not used with
-   --merge-recursive-frames (the unwinder drops frames then) or off the
-   thread's own stack, nor across a signal handler's pseudo-frame. */
+   frame needs such a function whose gap at a call differs from the one
+   every unwind so far saw there, and a live shadow frame exactly where
+   that old gap points (tests/test_shadow_unwind.py: changing VLA and
+   alloca sizes).  Not used with --merge-recursive-frames (the unwinder
+   drops frames then), off the thread's own stack or across a signal
+   handler's pseudo-frame. */
 
 static ULong n_shadow_unwinds, n_cfi_unwinds;   /* (--stats=yes) */
 
