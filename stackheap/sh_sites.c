@@ -280,7 +280,10 @@ static UInt shadow_unwind(ThreadId tid, Addr* ips, UInt n, Addr* sps)
       if (step == SH_STEP_START_UP && k > 0) break;
       if (step == SH_GAP_UNKNOWN || step >= SH_STEP_START_UP) return 0;
       slot = sps[k] + step - sizeof(Addr);
-      while (j >= 0 && ts->frames[j].entry_sp < slot) j--;
+      while (j >= 0 && ts->frames[j].entry_sp < slot) {
+         if (ts->frames[j].signal) return 0;
+         j--;
+      }
       if (j < 0 || ts->frames[j].entry_sp != slot || ts->frames[j].signal
           || slot + 64 + sizeof(Addr) > ts->stack_top)
          return 0;
