@@ -276,8 +276,21 @@ static UInt shadow_unwind(ThreadId tid, Addr* ips, UInt n, Addr* sps)
    j = ts->depth - 1;
    for (k = 0; k + 1 < n; k++) {
       Addr slot, ra;
-      WalkEnt* w;
-      if (step == SH_STEP_START_UP && k > 0) break;
+      if (k > 0) {
+         /* the step of frame k, whose return address frame j + 1 held
+            (looked up only when needed: a free's walk has one step) */
+         WalkEnt* w = &walk[(j + 1) & (SH_WALK_CACHE - 1)];
+         ra = ips[k] + 1;
+         if (LIKELY(w->ra == ra && w->stamp == step_stamp)) {
+            step = w->step;
+         } else {
+            step = ip_ent(ips[k], epoch)->step;
+            w->ra = ra;
+            w->step = step;
+            w->stamp = step_stamp;
+         }
+         if (step == SH_STEP_START_UP) break;
+      }
       if (step == SH_GAP_UNKNOWN || step >= SH_STEP_START_UP) return 0;
       slot = sps[k] + step - sizeof(Addr);
       while (j >= 0 && ts->frames[j].entry_sp < slot) {
@@ -292,16 +305,6 @@ static UInt shadow_unwind(ThreadId tid, Addr* ips, UInt n, Addr* sps)
       if (ra <= 1) return 0;
       ips[k + 1] = ra - 1;
       sps[k + 1] = slot + sizeof(Addr);
-      /* the next frame's step */
-      w = &walk[j & (SH_WALK_CACHE - 1)];
-      if (LIKELY(w->ra == ra && w->stamp == step_stamp)) {
-         step = w->step;
-      } else {
-         step = ip_ent(ra - 1, epoch)->step;
-         w->ra = ra;
-         w->step = step;
-         w->stamp = step_stamp;
-      }
       j--;
    }
    return k + 1;
