@@ -206,6 +206,7 @@ Bool SH_(unwinds_merge_recursion)(void)
    handler's pseudo-frame. */
 
 static ULong n_shadow_unwinds, n_cfi_unwinds;   /* (--stats=yes) */
+static Bool  last_unwind_read;   /* the last SH_(unwind) read the shadow stack */
 
 /* The steps of the return addresses in each thread's shadow frames, by
    frame index, as the last walk found them: the walk reads the same
@@ -321,10 +322,12 @@ UInt SH_(unwind)(ThreadId tid, /*OUT*/Addr* ips, UInt n, /*OUT*/Addr* sps)
       allocator frame, where the callers look past it) */
    if (got > 0 && (got == n || SH_(count_alloc_frames)(ips, got) + 1 < got)) {
       n_shadow_unwinds++;
+      last_unwind_read = True;
       return got;
    }
    got = VG_(get_StackTrace)(tid, ips, n, sps, NULL, 0);
    n_cfi_unwinds++;
+   last_unwind_read = False;
    if (!merge) learn_gaps(ips, sps, got);
    return got;
 }
@@ -358,7 +361,7 @@ typedef struct {
 static UInt probe_extra;
 
 /* (--stats=yes) */
-static ULong n_site_lookups, n_memo_hits, n_long_unwinds;
+static ULong n_site_lookups, n_memo_hits, n_long_unwinds, n_stacks_read;
 
 static UChar* memo;          /* SH_MEMO_SLOTS slots of memo_stride bytes */
 static UInt   memo_width;    /* the most IPs a key holds */
@@ -497,6 +500,7 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
    tl_assert(probe <= memo_width && memo_width == first);
    n_site_lookups++;
    n = SH_(unwind)(tid, ips, probe, sps);
+   if (last_unwind_read) n_stacks_read++;
    epoch = VG_(current_DiEpoch)().n;
    if (LIKELY(n > 0)) {
       h = hash_ips(ips, n);
@@ -555,9 +559,10 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
 void SH_(sites_print_stats)(void)
 {
    VG_(dmsg)("stackheap: %'llu allocation stacks: %'llu sites remembered, "
-             "%'llu longer unwinds; unwinds (allocations and frees): "
-             "%'llu from the shadow stack, %'llu with the CFI\n",
-             n_site_lookups, n_memo_hits, n_long_unwinds,
+             "%'llu longer unwinds, %'llu read from the shadow stack; "
+             "unwinds (allocations and frees): %'llu from the shadow stack, "
+             "%'llu with the CFI\n",
+             n_site_lookups, n_memo_hits, n_long_unwinds, n_stacks_read,
              n_shadow_unwinds, n_cfi_unwinds);
 }
 
