@@ -380,7 +380,7 @@ static void note_copy_growth(Site* s, Block* b)
    function is the call's target before redirection, so a free called
    through a function pointer (cJSON's hooks) has a frame for libc's own
    free: allocator names count as well. */
-static Bool allocator_or_stub(Addr fn)
+static Bool decide_allocator_or_stub(Addr fn)
 {
    static const HChar* const names[] = {
       "free", "cfree", "__libc_free", "realloc", "__libc_realloc", "reallocarray",
@@ -397,6 +397,25 @@ static Bool allocator_or_stub(Addr fn)
           || VG_(strncmp)(name, "_ZdlPv", 6) == 0 || VG_(strncmp)(name, "_ZdaPv", 6) == 0;
 }
 
+/* Nearly every free asks about its own call's target (the symbol look-up
+   and the compares were about 1% of python's run): the answers of the
+   current debuginfo epoch, direct-mapped (epochs start at 1, so the
+   zeroed entries match nothing). */
+#define SH_STUB_CACHE 256
+static struct { Addr fn; UInt epoch; Bool answer; } stub_cache[SH_STUB_CACHE];
+
+static Bool allocator_or_stub(Addr fn)
+{
+   UInt epoch = VG_(current_DiEpoch)().n;
+   UWord i = (fn ^ (fn >> 8)) & (SH_STUB_CACHE - 1);
+   if (stub_cache[i].fn != fn || stub_cache[i].epoch != epoch) {
+      stub_cache[i].answer = decide_allocator_or_stub(fn);
+      stub_cache[i].fn = fn;
+      stub_cache[i].epoch = epoch;
+   }
+   return stub_cache[i].answer;
+}
+
 static Addr free_caller(ThreadId tid, const Block* b, /*OUT*/Bool* by_alloc_frame)
 {
    Addr ips[SH_FREE_UNWIND_WRAPS], sps[SH_FREE_UNWIND_WRAPS];
@@ -408,11 +427,10 @@ static Addr free_caller(ThreadId tid, const Block* b, /*OUT*/Bool* by_alloc_fram
    /* Two frames first (one CFI step): only the first non-allocator frame
       is used, and the first frames of an unwind do not depend on how
       many are asked for (without --merge-recursive-frames). */
-   n = SH_(unwinds_merge_recursion)() ? 0 : VG_(get_StackTrace)(tid, ips, 2, sps, NULL, 0);
+   n = SH_(unwinds_merge_recursion)() ? 0 : SH_(unwind)(tid, ips, 2, sps);
    k = SH_(count_alloc_frames)(ips, n);
    if (k == n && (n == 2 || n == 0)) {
-      n = VG_(get_StackTrace)(tid, ips, SH_(n_alloc_fns)() ? SH_FREE_UNWIND_WRAPS : SH_FREE_UNWIND,
-                              sps, NULL, 0);
+      n = SH_(unwind)(tid, ips, SH_(n_alloc_fns)() ? SH_FREE_UNWIND_WRAPS : SH_FREE_UNWIND, sps);
       k = SH_(count_alloc_frames)(ips, n);
    }
    if (k == n) return 0;

@@ -266,9 +266,14 @@ Int SH_(frame_owning)(ThreadState* ts, Addr a)
    Int lo, hi, j;
    if (ts->depth == 0) return -1;
    if (ts->n_nonnormal == 0 && seg == SH_SEG_NORMAL) {
-      /* entry_sp decreases with the index: find the last one >= a. */
-      if (ts->frames[0].entry_sp < a) return -1;
-      lo = 0; hi = ts->depth - 1;
+      /* entry_sp decreases with the index: find the last one >= a.  The
+         addresses asked about (an allocating or freeing function's SP, a
+         store's destination) are mostly in the innermost few frames:
+         those are tried first, in the order they lie in memory. */
+      for (j = ts->depth - 1; j >= 0 && j >= ts->depth - 4; j--)
+         if (ts->frames[j].entry_sp >= a) return j;
+      if (j < 0 || ts->frames[0].entry_sp < a) return -1;
+      lo = 0; hi = j;
       while (lo < hi) {
          Int mid = lo + (hi - lo + 1) / 2;
          if (ts->frames[mid].entry_sp >= a) lo = mid; else hi = mid - 1;

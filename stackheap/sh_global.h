@@ -288,6 +288,11 @@ UInt  SH_(count_alloc_frames)(const Addr* ips, UInt n);
 /* Whether the core's unwinder drops recursive frames it has already
    produced: then a short unwind's frames are not a longer one's first. */
 Bool  SH_(unwinds_merge_recursion)(void);
+/* Thread tid's first n frames as VG_(get_StackTrace) gives them (IPs
+   and SPs), from the shadow stack where that gives the same (sh_sites.c);
+   or fewer, ending at start-up code after a non-allocator frame (neither
+   a site nor a free's caller looks past it). */
+UInt  SH_(unwind)(ThreadId tid, /*OUT*/Addr* ips, UInt n, /*OUT*/Addr* sps);
 void  SH_(sites_print_stats)(void);   /* --stats=yes: site look-ups */
 
 /*------------------------------------------------------------*/

@@ -8,6 +8,7 @@
 
 #include "pub_tool_debuginfo.h"
 #include "pub_tool_hashtable.h"
+#include "pub_tool_machine.h"
 #include "pub_tool_stacktrace.h"
 #include "pub_tool_threadstate.h"
 #include "sh_global.h"
@@ -31,6 +32,8 @@ typedef struct _IpNode {
    Bool   trim;         /* an allocator frame: removed from the top */
    Bool   below_main;   /* libc start-up code: the stack ends before it */
    Bool   own;          /* in the tool's preload (e.g. its pthread_create wrapper) */
+   UInt   gap;          /* CFA - SP of a frame at ip, as unwinds found it
+                           (or SH_GAP_UNKNOWN, SH_GAP_VARIES): see shadow_unwind */
 } IpNode;
 
 static VgHashTable* site_table;
@@ -84,9 +87,20 @@ static Bool is_start_up_code(Addr ip)
 /* The IPs looked up last, direct-mapped in front of ip_table (every
    allocation and free looks up a few; VG_(HT_lookup) divides).  An entry
    is used only in the epoch it was made in (epochs start at 1, so the
-   zeroed entries match nothing). */
+   zeroed entries match nothing).  It also holds what shadow_unwind needs
+   of the node (its "step"), so that a frame costs one cache line. */
 #define SH_IP_CACHE 1024
-static struct { Addr ip; UInt epoch; IpNode* node; } ip_cache[SH_IP_CACHE];
+typedef struct {
+   Addr    ip;
+   UInt    epoch;
+   UInt    step;    /* SH_STEP_*, else the frame's gap (see shadow_unwind) */
+   IpNode* node;
+} IpCacheEnt;
+static IpCacheEnt ip_cache[SH_IP_CACHE];
+
+#define SH_GAP_UNKNOWN   0            /* IpNode.gap: no unwind gave one yet */
+#define SH_GAP_VARIES    0xFFFFFFFFu  /* unwinds gave two */
+#define SH_STEP_START_UP 0xFFFFFFFEu  /* start-up code: shadow_unwind stops */
 
 static IpNode* ip_info_slow(Addr ip, UInt epoch)
 {
@@ -102,20 +116,31 @@ static IpNode* ip_info_slow(Addr ip, UInt epoch)
       n->trim = decide_trim(ip);
       n->below_main = is_start_up_code(ip);
       n->own = in_own_preload(ip);
+      n->gap = SH_GAP_UNKNOWN;
    }
    return n;
 }
 
+static UInt step_of(const IpNode* n)
+{
+   return n->below_main && !n->trim ? SH_STEP_START_UP : n->gap;
+}
+
+static inline IpCacheEnt* ip_ent(Addr ip, UInt epoch)
+{
+   IpCacheEnt* e = &ip_cache[(ip ^ (ip >> 10)) & (SH_IP_CACHE - 1)];
+   if (LIKELY(e->ip == ip && e->epoch == epoch))
+      return e;
+   e->node = ip_info_slow(ip, epoch);
+   e->ip = ip;
+   e->epoch = epoch;
+   e->step = step_of(e->node);
+   return e;
+}
+
 static inline IpNode* ip_info(Addr ip)
 {
-   UInt epoch = VG_(current_DiEpoch)().n;
-   UWord i = (ip ^ (ip >> 10)) & (SH_IP_CACHE - 1);
-   if (LIKELY(ip_cache[i].ip == ip && ip_cache[i].epoch == epoch))
-      return ip_cache[i].node;
-   ip_cache[i].node = ip_info_slow(ip, epoch);
-   ip_cache[i].ip = ip;
-   ip_cache[i].epoch = epoch;
-   return ip_cache[i].node;
+   return ip_ent(ip, VG_(current_DiEpoch)().n)->node;
 }
 
 Bool SH_(is_alloc_frame_ip)(Addr ip)
@@ -136,6 +161,176 @@ Bool SH_(unwinds_merge_recursion)(void)
 }
 
 #define SH_MAX_UNWIND 96
+
+/*------------------------------------------------------------*/
+/*--- Unwinding with the shadow stack                      ---*/
+/*------------------------------------------------------------*/
+
+/* CFI unwinding was 5-9% of the run time of allocation-heavy programs
+   (every allocation unwinds --depth + 1 frames, every free two).  The
+   core's unwinder (m_stacktrace.c, amd64) gives ips[0] = the PC and
+   sps[0] = the SP, then for each frame k looks up the CFI rules at
+   ips[k], computes the frame's CFA from them and reads the return
+   address in the slot just below it: ips[k + 1] = that address - 1 (the
+   call, not the return point), sps[k + 1] = the CFA.
+
+   shadow_unwind gives the same frames without the CFI: the distance CFA
+   - SP of a frame at ips[k] (its "gap") is the one earlier unwinds found
+   at that IP (learn_gaps), and the return address slot at sps[k] + gap
+   - 8 must be a live shadow frame's entry SP (sh_frames.c): frames above
+   it still on the shadow stack (left by a tail call, a longjmp or an
+   exception, their slots reused or not) are passed over.  A frame costs
+   a load of the slot and, mostly, of a per-thread cache entry.  It stops
+   after the first start-up code frame (sites are cut there, and the
+   frames the unwinder makes up past _start vary).
+
+   Why it gives the unwinder's frames: in a function whose frame has a
+   fixed size at each call (no alloca or VLA), the CFA is the SP at that
+   IP plus a constant, whether the CFI rule is written from rsp or from
+   rbp (rbp is then at a fixed place in the frame too): the gap an
+   unwind found there before.  From the same PC and SP (frame 0), the
+   unwinder computes the same CFA as shadow_unwind at every frame, reads
+   the same slot and gets the same return address: the same IPs and SPs,
+   by induction.  Its stops agree: a return address of 0 or 1 ends both;
+   an IP no unwind has stepped past has no gap; near the stack's ends,
+   where its bounds checks decide, shadow_unwind gives up.
+
+   What remains assumed: a function that allocates stack dynamically, or
+   code without CFI (the unwinder then follows rbp, or guesses), has no
+   fixed gap.  An IP seen with two gaps is never used again, so a wrong
+   frame needs such a function whose gap at a call differs from the one
+   every unwind so far saw there, and a live shadow frame exactly where
+   that old gap points (tests/test_shadow_unwind.py: changing VLA and
+   alloca sizes).  Not used with --merge-recursive-frames (the unwinder
+   drops frames then), off the thread's own stack or across a signal
+   handler's pseudo-frame. */
+
+static ULong n_shadow_unwinds, n_cfi_unwinds;   /* (--stats=yes) */
+static Bool  last_unwind_read;   /* the last SH_(unwind) read the shadow stack */
+
+/* The steps of the return addresses in each thread's shadow frames, by
+   frame index, as the last walk found them: the walk reads the same
+   frames again and again, and this array is read in order where the IP
+   cache is read at random (a cache miss per frame was most of the
+   walk's cost).  An entry holds while step_stamp has not changed: it
+   changes with the epoch and with every step the IP cache changes. */
+#define SH_WALK_CACHE 1024
+typedef struct {
+   Addr ra;      /* the return address read from the frame's slot */
+   UInt step;    /* of ra - 1 */
+   UInt stamp;   /* step_stamp when found */
+} WalkEnt;
+static WalkEnt** walk_cache;   /* [VG_N_THREADS], made at the first walk */
+static UInt step_stamp = 1, step_stamp_epoch = 0;
+
+/* The gaps of an unwind's frames: their IPs are the ones the CFI rules
+   were looked up at. */
+static void learn_gaps(const Addr* ips, const Addr* sps, UInt n)
+{
+   UInt k, epoch = VG_(current_DiEpoch)().n;
+   for (k = 0; k + 1 < n; k++) {
+      IpCacheEnt* e = ip_ent(ips[k], epoch);
+      IpNode* in = e->node;
+      UWord gap = sps[k + 1] - sps[k];
+      if (in->gap == SH_GAP_VARIES) continue;
+      if (gap == 0 || gap >= SH_STEP_START_UP) in->gap = SH_GAP_VARIES;
+      else if (in->gap == SH_GAP_UNKNOWN) in->gap = (UInt)gap;
+      else if (in->gap != gap) in->gap = SH_GAP_VARIES;
+      if (e->step != step_of(in)) {
+         e->step = step_of(in);
+         step_stamp++;
+      }
+   }
+}
+
+/* The first n frames of thread tid's stack from its shadow stack and the
+   gaps (the comment above), or fewer: up to the first start-up code
+   frame, past which neither a site nor a free's caller looks (sites are
+   cut there, and it is no allocator frame).  0 when it cannot give
+   them. */
+static UInt shadow_unwind(ThreadId tid, Addr* ips, UInt n, Addr* sps)
+{
+#if defined(VGA_amd64)
+   ThreadState* ts = SH_(thread)(tid);
+   Addr sp = VG_(get_SP)(tid);
+   UInt k, epoch, step;
+   Int j;
+   WalkEnt* walk;
+   if (ts->n_nonnormal != 0 || ts->stack_limit == 0 || n == 0
+       || sp - ts->stack_limit > ts->stack_top - ts->stack_limit
+       || sp + 256 >= ts->stack_top)
+      return 0;
+   epoch = VG_(current_DiEpoch)().n;
+   if (UNLIKELY(epoch != step_stamp_epoch)) {
+      step_stamp_epoch = epoch;
+      step_stamp++;
+   }
+   if (UNLIKELY(walk_cache == NULL))
+      walk_cache = VG_(calloc)("sh.sites.walks", VG_N_THREADS, sizeof(WalkEnt*));
+   tl_assert(tid < VG_N_THREADS);
+   if (UNLIKELY(walk_cache[tid] == NULL))
+      walk_cache[tid] = VG_(calloc)("sh.sites.walk", SH_WALK_CACHE, sizeof(WalkEnt));
+   walk = walk_cache[tid];
+   ips[0] = VG_(get_IP)(tid);
+   sps[0] = sp;
+   step = ip_ent(ips[0], epoch)->step;
+   j = ts->depth - 1;
+   for (k = 0; k + 1 < n; k++) {
+      Addr slot, ra;
+      if (k > 0) {
+         /* the step of frame k, whose return address frame j + 1 held
+            (looked up only when needed: a free's walk has one step) */
+         WalkEnt* w = &walk[(j + 1) & (SH_WALK_CACHE - 1)];
+         ra = ips[k] + 1;
+         if (LIKELY(w->ra == ra && w->stamp == step_stamp)) {
+            step = w->step;
+         } else {
+            step = ip_ent(ips[k], epoch)->step;
+            w->ra = ra;
+            w->step = step;
+            w->stamp = step_stamp;
+         }
+         if (step == SH_STEP_START_UP) break;
+      }
+      if (step == SH_GAP_UNKNOWN || step >= SH_STEP_START_UP) return 0;
+      slot = sps[k] + step - sizeof(Addr);
+      while (j >= 0 && ts->frames[j].entry_sp < slot) {
+         if (ts->frames[j].signal) return 0;
+         j--;
+      }
+      if (j < 0 || ts->frames[j].entry_sp != slot || ts->frames[j].signal
+          || slot + 64 + sizeof(Addr) > ts->stack_top)
+         return 0;
+      /* (on this stack, between the SP and the top: mapped) */
+      ra = *(const Addr*)slot;
+      if (ra <= 1) return 0;
+      ips[k + 1] = ra - 1;
+      sps[k + 1] = slot + sizeof(Addr);
+      j--;
+   }
+   return k + 1;
+#else
+   return 0;
+#endif
+}
+
+UInt SH_(unwind)(ThreadId tid, /*OUT*/Addr* ips, UInt n, /*OUT*/Addr* sps)
+{
+   Bool merge = SH_(unwinds_merge_recursion)();
+   UInt got = merge ? 0 : shadow_unwind(tid, ips, n, sps);
+   /* (stopped at start-up code: fine unless every frame before it is an
+      allocator frame, where the callers look past it) */
+   if (got > 0 && (got == n || SH_(count_alloc_frames)(ips, got) + 1 < got)) {
+      n_shadow_unwinds++;
+      last_unwind_read = True;
+      return got;
+   }
+   got = VG_(get_StackTrace)(tid, ips, n, sps, NULL, 0);
+   n_cfi_unwinds++;
+   last_unwind_read = False;
+   if (!merge) learn_gaps(ips, sps, got);
+   return got;
+}
 
 /*------------------------------------------------------------*/
 /*--- Remembered sites: the site of each stack's first IPs ---*/
@@ -166,7 +361,7 @@ typedef struct {
 static UInt probe_extra;
 
 /* (--stats=yes) */
-static ULong n_site_lookups, n_memo_hits, n_long_unwinds;
+static ULong n_site_lookups, n_memo_hits, n_long_unwinds, n_stacks_read;
 
 static UChar* memo;          /* SH_MEMO_SLOTS slots of memo_stride bytes */
 static UInt   memo_width;    /* the most IPs a key holds */
@@ -304,7 +499,8 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
    }
    tl_assert(probe <= memo_width && memo_width == first);
    n_site_lookups++;
-   n = VG_(get_StackTrace)(tid, ips, probe, sps, NULL, 0);
+   n = SH_(unwind)(tid, ips, probe, sps);
+   if (last_unwind_read) n_stacks_read++;
    epoch = VG_(current_DiEpoch)().n;
    if (LIKELY(n > 0)) {
       h = hash_ips(ips, n);
@@ -322,13 +518,13 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
        && !(skip < first - depth && frames_decide_site(ips, n, skip))) {
       /* (skip < first - depth: then the frames the first unwind gives
          leave more than --depth past the allocator frames) */
-      n = VG_(get_StackTrace)(tid, ips, first, sps, NULL, 0);
+      n = SH_(unwind)(tid, ips, first, sps);
       skip = SH_(count_alloc_frames)(ips, n);
       memo_ok = False;
       n_long_unwinds++;
    }
    if (n == first && first < SH_MAX_UNWIND && skip + depth >= n) {
-      n = VG_(get_StackTrace)(tid, ips, SH_MAX_UNWIND, sps, NULL, 0);
+      n = SH_(unwind)(tid, ips, SH_MAX_UNWIND, sps);
       skip = SH_(count_alloc_frames)(ips, n);
       memo_ok = False;
       n_long_unwinds++;
@@ -363,8 +559,11 @@ Site* SH_(site_for)(ThreadId tid, /*OUT*/Addr* depth0_sp, /*OUT*/Addr* depth0_ip
 void SH_(sites_print_stats)(void)
 {
    VG_(dmsg)("stackheap: %'llu allocation stacks: %'llu sites remembered, "
-             "%'llu longer unwinds\n",
-             n_site_lookups, n_memo_hits, n_long_unwinds);
+             "%'llu longer unwinds, %'llu read from the shadow stack; "
+             "unwinds (allocations and frees): %'llu from the shadow stack, "
+             "%'llu with the CFI\n",
+             n_site_lookups, n_memo_hits, n_long_unwinds, n_stacks_read,
+             n_shadow_unwinds, n_cfi_unwinds);
 }
 
 Home* SH_(site_home)(Site* s, Int depth, Addr fn)

@@ -61,12 +61,14 @@ def test_same_ips_after_reload_are_another_site_with_keep_debuginfo(tmp_path):
     # and the same IPs are the same ExeContext, one site.
     r = run(tmp_path, ("--stats=yes",))
     assert lib_sites(r) == [(("other_lib_fn", "lib_alloc", "call_lib"), 12)]
-    # the sites were remembered: each library's first allocation looks
-    # its site up, the next ones (4 + 6) find it remembered
+    # the sites were remembered: each library's first two allocations
+    # look their site up (the first unwinds with the CFI, the second reads
+    # the shortened stack from the shadow stack: another key), the next
+    # ones (3 + 5) find it remembered
     m = STATS.search(r.text)
     assert m, r.text
     stacks, remembered = (int(m.group(i).replace(",", "")) for i in (1, 2))
-    assert 10 <= remembered < stacks, r.text
+    assert 8 <= remembered < stacks, r.text
     # With it, the first library's ExeContexts are archived: the same IPs
     # in the second library make another ExeContext, another site.  (The
     # report names both by the code mapped at the end: the second's.)
