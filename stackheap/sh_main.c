@@ -18,6 +18,7 @@
      sh_holders.c     blocks held by other blocks (their verdicts wait for the holders')
      sh_records.c     block side records (rare fields), interned store points
      sh_instrument.c  VEX IR instrumentation     sh_clientreq.c client requests
+     sh_strmove.c     rep movs copied in one helper call, with the passes' checks
      sh_describe.c    debug-info names           sh_advice.c   severities, suggestions
      sh_report_text.c the log report             sh_report_json.c the JSON report
      sh_pools.c       memory pools (mempool client requests)
