@@ -211,8 +211,9 @@ static __attribute__((noinline)) void check_root_entry(Addr target)
    function).  The common case, on the thread's own stack with only its
    own frames, is unwind_to + push_frame + refresh_top_filter specialised,
    and calls nothing, so that it needs no saved registers; the rest is in
-   on_call_general.  gs is the running thread's guest state, for the
-   filter copy (refresh_top_filter's write costs a call). */
+   on_call_general.  gs is the running thread's guest state: on_call
+   writes the frame range into its filter copy, and records where that
+   is for refresh_top_filter. */
 VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, UChar* gs)
 {
    ThreadState* ts = SH_(cur_ts);

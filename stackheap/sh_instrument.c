@@ -595,10 +595,15 @@ void SH_(filter_copy_heap_changed)(void)
 Bool SH_(filter_copy_sane)(void)
 {
    ShFilterCopy fc;
+   volatile const ShFilterCopy* d;
    Addr lo, span;
    ThreadId tid = copy_owner();
    if (tid == VG_INVALID_THREADID) return True;
    VG_(get_shadow_regs_area)(tid, (UChar*)&fc, 1, SH_FILTER_COPY_OFF, sizeof fc);
+   d = SH_(cur_ts)->filter_copy;
+   SH_SANE(d == NULL || (d->heap_lo == fc.heap_lo && d->heap_span == fc.heap_span
+                         && d->top_lo == fc.top_lo && d->top_span == fc.top_span),
+           "thread %u's filter copy is not where on_call said\n", tid);
    SH_(top_filter_range)(SH_(cur_ts), &lo, &span);
    SH_SANE(fc.heap_lo == SH_(heap_lo) && fc.heap_span == SH_(heap_span)
            && fc.top_lo == lo && fc.top_span == span,
