@@ -95,7 +95,9 @@ int main(void)
       for (i = 0; i < PER_ROUND; i++) {
          void* ret;
          pthread_join(t[i], &ret);
+         pthread_mutex_lock(&mu);   /* (workers of this round may still run) */
          sum += (long)ret;
+         pthread_mutex_unlock(&mu);
       }
       if (r % 4 == 0) {            /* a detached one, never joined */
          pthread_t dt;
