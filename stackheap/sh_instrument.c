@@ -16,7 +16,15 @@
      copied a byte at a time; CAS and store-conditional only when they
      succeed; dirty helpers that write memory have their whole region
      scanned.  A second inline test skips stores into the innermost frame
-     (sh_frames.c explains why that is safe). */
+     (sh_frames.c explains why that is safe).  Constants that cannot point
+     into a block are not checked at all (never_a_block_address,
+     in_own_file_mapping);
+   - at the start of a superblock that begins with a `rep movs`, an offer
+     of the rest of the copy to SH_(rep_movs) (sh_strmove.c), which does
+     it in one call with the same checks;
+   - at the end of a superblock that ends in a client request, an offer
+     of the request to SH_(fast_client_call) (sh_clientreq.c), which runs
+     the malloc replacements' requests without the scheduler. */
 
 #include "pub_tool_aspacemgr.h"
 #include "pub_tool_debuginfo.h"
