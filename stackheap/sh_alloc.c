@@ -375,47 +375,6 @@ static void note_copy_growth(Site* s, Block* b)
 #define SH_FREE_UNWIND       3
 #define SH_FREE_UNWIND_WRAPS 16
 
-/* A shadow frame that is a call into the allocator itself or into a
-   PLT stub (no function name): not the function that freed.  A frame's
-   function is the call's target before redirection, so a free called
-   through a function pointer (cJSON's hooks) has a frame for libc's own
-   free: allocator names count as well. */
-static Bool decide_allocator_or_stub(Addr fn)
-{
-   static const HChar* const names[] = {
-      "free", "cfree", "__libc_free", "realloc", "__libc_realloc", "reallocarray",
-      "malloc", "__libc_malloc", "calloc", "__libc_calloc", NULL
-   };
-   const HChar* name;
-   Int i;
-   if (SH_(is_alloc_frame_ip)(fn)
-       || !VG_(get_fnname)(VG_(current_DiEpoch)(), fn, &name))
-      return True;
-   for (i = 0; names[i] != NULL; i++)
-      if (VG_(strcmp)(name, names[i]) == 0) return True;
-   return VG_(strncmp)(name, "operator delete", 15) == 0
-          || VG_(strncmp)(name, "_ZdlPv", 6) == 0 || VG_(strncmp)(name, "_ZdaPv", 6) == 0;
-}
-
-/* Nearly every free asks about its own call's target (the symbol look-up
-   and the compares were about 1% of python's run): the answers of the
-   current debuginfo epoch, direct-mapped (epochs start at 1, so the
-   zeroed entries match nothing). */
-#define SH_STUB_CACHE 256
-static struct { Addr fn; UInt epoch; Bool answer; } stub_cache[SH_STUB_CACHE];
-
-static Bool allocator_or_stub(Addr fn)
-{
-   UInt epoch = VG_(current_DiEpoch)().n;
-   UWord i = (fn ^ (fn >> 8)) & (SH_STUB_CACHE - 1);
-   if (stub_cache[i].fn != fn || stub_cache[i].epoch != epoch) {
-      stub_cache[i].answer = decide_allocator_or_stub(fn);
-      stub_cache[i].fn = fn;
-      stub_cache[i].epoch = epoch;
-   }
-   return stub_cache[i].answer;
-}
-
 static Addr free_caller(ThreadId tid, const Block* b, /*OUT*/Bool* by_alloc_frame)
 {
    Addr ips[SH_FREE_UNWIND_WRAPS], sps[SH_FREE_UNWIND_WRAPS];
@@ -443,7 +402,7 @@ static Addr free_caller(ThreadId tid, const Block* b, /*OUT*/Bool* by_alloc_fram
       pushed below the return address the unwinder found are calls that
       have returned but are not popped yet (frames pop lazily): skipped. */
    top = ts->depth - 1;
-   while (top > idx && (allocator_or_stub(ts->frames[top].fn)
+   while (top > idx && (SH_(is_allocator_or_stub)(ts->frames[top].fn)
                         || ts->frames[top].entry_sp < sps[k] - sizeof(Addr)))
       top--;
    ip = top == idx ? ips[k] : ts->frames[top].fn;

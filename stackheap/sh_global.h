@@ -283,6 +283,7 @@ Site* SH_(site_at)(UInt i);        /* unordered */
 /* The home of site s at that depth in that function, created empty. */
 Home* SH_(site_home)(Site* s, Int depth, Addr fn);
 Bool  SH_(is_alloc_frame_ip)(Addr ip);
+Bool  SH_(is_allocator_or_stub)(Addr fn);   /* a shadow frame's function (free_caller) */
 /* How many of an unwind's first frames are allocator frames. */
 UInt  SH_(count_alloc_frames)(const Addr* ips, UInt n);
 /* Whether the core's unwinder drops recursive frames it has already

@@ -32,6 +32,8 @@ typedef struct _IpNode {
    Bool   trim;         /* an allocator frame: removed from the top */
    Bool   below_main;   /* libc start-up code: the stack ends before it */
    Bool   own;          /* in the tool's preload (e.g. its pthread_create wrapper) */
+   UChar  stub;         /* a frame's function: allocator or PLT stub (SH_(is_allocator_or_stub));
+                           2: not asked yet */
    UInt   gap;          /* CFA - SP of a frame at ip, as unwinds found it
                            (or SH_GAP_UNKNOWN, SH_GAP_VARIES): see shadow_unwind */
 } IpNode;
@@ -116,6 +118,7 @@ static IpNode* ip_info_slow(Addr ip, UInt epoch)
       n->trim = decide_trim(ip);
       n->below_main = is_start_up_code(ip);
       n->own = in_own_preload(ip);
+      n->stub = 2;
       n->gap = SH_GAP_UNKNOWN;
    }
    return n;
@@ -141,6 +144,37 @@ static inline IpCacheEnt* ip_ent(Addr ip, UInt epoch)
 static inline IpNode* ip_info(Addr ip)
 {
    return ip_ent(ip, VG_(current_DiEpoch)().n)->node;
+}
+
+/* A shadow frame that is a call into the allocator itself or into a
+   PLT stub (no function name): not the function that freed (free_caller,
+   sh_alloc.c).  A frame's function is the call's target before
+   redirection, so a free called through a function pointer (cJSON's
+   hooks) has a frame for libc's own free: allocator names count as well.
+   Asked of nearly every free's own call target, so the answer is kept
+   in the target's node for the epoch (the symbol look-up and the
+   compares were about 1% of python's run). */
+static Bool decide_allocator_or_stub(Addr fn, Bool trim)
+{
+   static const HChar* const names[] = {
+      "free", "cfree", "__libc_free", "realloc", "__libc_realloc", "reallocarray",
+      "malloc", "__libc_malloc", "calloc", "__libc_calloc", NULL
+   };
+   const HChar* name;
+   Int i;
+   if (trim || !VG_(get_fnname)(VG_(current_DiEpoch)(), fn, &name))
+      return True;
+   for (i = 0; names[i] != NULL; i++)
+      if (VG_(strcmp)(name, names[i]) == 0) return True;
+   return VG_(strncmp)(name, "operator delete", 15) == 0
+          || VG_(strncmp)(name, "_ZdlPv", 6) == 0 || VG_(strncmp)(name, "_ZdaPv", 6) == 0;
+}
+
+Bool SH_(is_allocator_or_stub)(Addr fn)
+{
+   IpNode* n = ip_info(fn);
+   if (UNLIKELY(n->stub == 2)) n->stub = decide_allocator_or_stub(fn, n->trim);
+   return n->stub;
 }
 
 Bool SH_(is_alloc_frame_ip)(Addr ip)
