@@ -127,14 +127,42 @@ static IRExpr* store_guard(Ctx* c, IRExpr* dest, IRExpr* v, Bool fresh)
                         get_copy(c, offsetof(ShFilterCopy, heap_span)))));
 }
 
-/* on_store may move the innermost-frame range (it writes the copy). */
-static void declare_writes_top_copy(Ctx* c, IRDirty* di, Int k)
+/* Declares one more piece of guest state a dirty helper reads or writes. */
+static void declare_fx(IRDirty* di, IREffect fx, Int offset, Int size)
 {
-   di->fxState[k].fx = Ifx_Modify;
-   di->fxState[k].offset = c->copy_off + offsetof(ShFilterCopy, top_lo);
-   di->fxState[k].size = 2 * sizeof(Addr);
+   Int k = di->nFxState++;
+   tl_assert(k < VEX_N_FXSTATE);
+   di->fxState[k].fx = fx;
+   di->fxState[k].offset = offset;
+   di->fxState[k].size = size;
    di->fxState[k].nRepeats = 0;
    di->fxState[k].repeatLen = 0;
+}
+
+/* on_store may move the innermost-frame range (it writes the copy). */
+static void declare_writes_top_copy(Ctx* c, IRDirty* di)
+{
+   declare_fx(di, Ifx_Modify, c->copy_off + offsetof(ShFilterCopy, top_lo), 2 * sizeof(Addr));
+}
+
+/* The helpers that stand in for the scheduler or for many passes
+   (add_fast_request, add_rep_movs_batch) keep the tool's whole shadow
+   area 1 up to date: the counter and the filter copy. */
+static void declare_modifies_tool_shadow(const VexGuestLayout* layout, IRDirty* di)
+{
+   declare_fx(di, Ifx_Modify, layout->total_sizeB, layout->total_sizeB);
+}
+
+/* Adds di, whose result says whether it did the work, and an exit to dst
+   taken when it did. */
+static void add_offer(Ctx* c, const VexGuestLayout* layout, IRDirty* di, IRTemp handled,
+                      IRConst* dst)
+{
+   addStmtToIRSB(c->sb, IRStmt_Dirty(di));
+   addStmtToIRSB(c->sb, IRStmt_Exit(
+      IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_CmpNE64, IRExpr_RdTmp(handled),
+                                                  mk_u64(0)))),
+      Ijk_Boring, dst, layout->offset_IP));
 }
 
 /* The store's address is passed to the helper as a constant (a 10-byte
@@ -190,17 +218,13 @@ static void call_on_store(Ctx* c, IRExpr* addr, IRExpr* value, IRExpr* guard, Bo
    if (c->rip == c->ip) {
       di = unsafeIRDirty_0_N(3, "sh_on_store", VG_(fnptr_to_fnentry)(SH_(on_store)),
                              mkIRExprVec_3(addr, value, IRExpr_GSPTR()));
-      di->nFxState = 2;
-      di->fxState[1].fx = Ifx_Read;
-      di->fxState[1].offset = OFFSET_amd64_RIP;
-      di->fxState[1].size = sizeof(Addr);
-      di->fxState[1].nRepeats = di->fxState[1].repeatLen = 0;
+      declare_writes_top_copy(c, di);
+      declare_fx(di, Ifx_Read, OFFSET_amd64_RIP, sizeof(Addr));
    } else {
       di = unsafeIRDirty_0_N(3, "sh_on_store_at", VG_(fnptr_to_fnentry)(SH_(on_store_at)),
                              mkIRExprVec_3(addr, value, mk_u64(c->ip)));
-      di->nFxState = 1;
+      declare_writes_top_copy(c, di);
    }
-   declare_writes_top_copy(c, di, 0);
    di->guard = and1(c, guard, store_guard(c, addr, value, fresh));
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
@@ -393,8 +417,7 @@ static void check_dirty_writes(Ctx* c, IRDirty* d)
                           VG_(fnptr_to_fnentry)(SH_(on_store_region)),
                           mkIRExprVec_3(d->mAddr, mk_u64(d->mSize), mk_u64(c->ip)));
    di->guard = d->guard;
-   di->nFxState = 1;
-   declare_writes_top_copy(c, di, 0);
+   declare_writes_top_copy(c, di);
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
@@ -452,41 +475,20 @@ static void add_rep_movs_batch(Ctx* c, const VexGuestLayout* layout, Addr ip, UI
    IRDirty* di = unsafeIRDirty_1_N(handled, 3, "sh_rep_movs",
                                    VG_(fnptr_to_fnentry)(SH_(rep_movs)),
                                    mkIRExprVec_3(IRExpr_GSPTR(), mk_u64(ip), mk_u64(size)));
-   static const Int regs[3] = { OFFSET_amd64_RSI, OFFSET_amd64_RDI, OFFSET_amd64_RCX };
-   Int k;
-   for (k = 0; k < 3; k++) {
-      di->fxState[k].fx = Ifx_Modify;
-      di->fxState[k].offset = regs[k];
-      di->fxState[k].size = 8;
-   }
-   di->fxState[3].fx = Ifx_Read;
-   di->fxState[3].offset = offsetof(VexGuestAMD64State, guest_DFLAG);
-   di->fxState[3].size = 8;
-   di->fxState[4].fx = Ifx_Read;   /* (SP for the store helper, IP for good measure) */
-   di->fxState[4].offset = layout->offset_SP;
-   di->fxState[4].size = 8;
-   di->fxState[5].fx = Ifx_Read;
-   di->fxState[5].offset = layout->offset_IP;
-   di->fxState[5].size = 8;
-   di->fxState[6].fx = Ifx_Modify; /* the counter and the filter copy */
-   di->fxState[6].offset = layout->total_sizeB;
-   di->fxState[6].size = layout->total_sizeB;
-   di->nFxState = 7;
-   for (k = 0; k < di->nFxState; k++) {
-      di->fxState[k].nRepeats = 0;
-      di->fxState[k].repeatLen = 0;
-   }
+   declare_fx(di, Ifx_Modify, OFFSET_amd64_RSI, 8);
+   declare_fx(di, Ifx_Modify, OFFSET_amd64_RDI, 8);
+   declare_fx(di, Ifx_Modify, OFFSET_amd64_RCX, 8);
+   declare_fx(di, Ifx_Read, offsetof(VexGuestAMD64State, guest_DFLAG), 8);
+   declare_fx(di, Ifx_Read, layout->offset_SP, 8);   /* (for the store helper) */
+   declare_fx(di, Ifx_Read, layout->offset_IP, 8);   /* (for good measure) */
+   declare_modifies_tool_shadow(layout, di);
    /* It reads and writes the copy's ranges; one region can be declared. */
    di->mFx = Ifx_Modify;
    di->mAddr = IRExpr_RdTmp(assign(c, Ity_I64, IRExpr_Get(OFFSET_amd64_RDI, Ity_I64)));
    di->mSize = 8;
    add_instr_count(c, seen - *counted);
    *counted = seen;
-   addStmtToIRSB(c->sb, IRStmt_Dirty(di));
-   addStmtToIRSB(c->sb, IRStmt_Exit(
-      IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_CmpNE64, IRExpr_RdTmp(handled),
-                                                  mk_u64(0)))),
-      Ijk_Boring, IRConst_U64(ip + len), layout->offset_IP));
+   add_offer(c, layout, di, handled, IRConst_U64(ip + len));
 }
 
 /* The guest-instruction counter (the time base) is counted in the
@@ -650,8 +652,7 @@ static void add_call_event(Ctx* c, const VexGuestLayout* layout, IRJumpKind jk,
    sp = assign(c, Ity_I64, IRExpr_Get(layout->offset_SP, Ity_I64));
    di = unsafeIRDirty_0_N(3, "sh_on_call", VG_(fnptr_to_fnentry)(SH_(on_call)),
                           mkIRExprVec_3(IRExpr_RdTmp(sp), next, IRExpr_GSPTR()));
-   di->nFxState = 1;   /* (writes the filter copy through the pointer) */
-   declare_writes_top_copy(c, di, 0);
+   declare_writes_top_copy(c, di);   /* (through the pointer) */
    addStmtToIRSB(c->sb, IRStmt_Dirty(di));
 }
 
@@ -672,32 +673,17 @@ static void add_fast_request(Ctx* c, const VexGuestLayout* layout, IRExpr* next)
    di = unsafeIRDirty_1_N(handled, 1, "sh_fast_client_call",
                           VG_(fnptr_to_fnentry)(SH_(fast_client_call)),
                           mkIRExprVec_1(IRExpr_RdTmp(rax)));
-   di->nFxState = 5;
-   di->fxState[0].fx = Ifx_Read;   di->fxState[0].offset = layout->offset_IP;
-   di->fxState[0].size = 8;
-   di->fxState[1].fx = Ifx_Read;   di->fxState[1].offset = layout->offset_SP;
-   di->fxState[1].size = 8;
-   di->fxState[2].fx = Ifx_Read;   di->fxState[2].offset = OFFSET_amd64_RBP;
-   di->fxState[2].size = 8;
-   di->fxState[3].fx = Ifx_Modify; di->fxState[3].offset = OFFSET_amd64_RDX;
-   di->fxState[3].size = 8;
-   /* the instruction counter (and anything else the tool keeps there) */
-   di->fxState[4].fx = Ifx_Modify; di->fxState[4].offset = layout->total_sizeB;
-   di->fxState[4].size = layout->total_sizeB;
-   for (Int k = 0; k < di->nFxState; k++) {
-      di->fxState[k].nRepeats = 0;
-      di->fxState[k].repeatLen = 0;
-   }
+   declare_fx(di, Ifx_Read, layout->offset_IP, 8);
+   declare_fx(di, Ifx_Read, layout->offset_SP, 8);
+   declare_fx(di, Ifx_Read, OFFSET_amd64_RBP, 8);
+   declare_fx(di, Ifx_Modify, OFFSET_amd64_RDX, 8);
+   declare_modifies_tool_shadow(layout, di);
    /* It reads the request block; the allocator's own writes (calloc,
       realloc) need no declaration: nothing after it here reads memory. */
    di->mFx = Ifx_Read;
    di->mAddr = IRExpr_RdTmp(rax);
    di->mSize = 6 * sizeof(UWord);
-   addStmtToIRSB(c->sb, IRStmt_Dirty(di));
-   addStmtToIRSB(c->sb, IRStmt_Exit(
-      IRExpr_RdTmp(assign(c, Ity_I1, IRExpr_Binop(Iop_CmpNE64, IRExpr_RdTmp(handled),
-                                                  mk_u64(0)))),
-      Ijk_Boring, next->Iex.Const.con, layout->offset_IP));
+   add_offer(c, layout, di, handled, next->Iex.Const.con);
 }
 
 /* The tool's own preload (malloc replacements, pthread_create wrapper)
