@@ -105,15 +105,6 @@ void SH_(refresh_top_filter)(ThreadState* ts)
    }
 }
 
-/* The filter copy in the shadow state of the thread whose guest state
-   starts at gs (shadow area 1 follows the guest state).  Volatile: two
-   8-byte stores, which the generated code's 8-byte loads can forward
-   from; gcc would otherwise merge them into one 16-byte vector store. */
-static inline volatile ShFilterCopy* filter_copy_at(UChar* gs)
-{
-   return (volatile ShFilterCopy*)(gs + sizeof(VexGuestAMD64State) + SH_FILTER_COPY_OFF);
-}
-
 static inline void pop_frame(ThreadState* ts)
 {
    Frame* f;
@@ -230,11 +221,11 @@ VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, UChar* gs)
    ts->depth = d;
    place_frame(ts, sp_after, target, SH_SEG_NORMAL);
    if (LIKELY(SH_(single_threaded))) {   /* (ts is SH_(cur_ts), gs its guest state) */
-      volatile ShFilterCopy* fc = filter_copy_at(gs);   /* = SH_(top_filter_range) */
+      volatile ShFilterCopy* fc = SH_(filter_copy_at)(gs);   /* = SH_(top_filter_range) */
       fc->top_lo = ts->stack_limit;
       fc->top_span = sp_after - ts->stack_limit + 1;
    }
-   if (UNLIKELY(ts->filter_copy == NULL)) ts->filter_copy = filter_copy_at(gs);
+   if (UNLIKELY(ts->filter_copy == NULL)) ts->filter_copy = SH_(filter_copy_at)(gs);
    if (UNLIKELY(ts->root_idx < 0)) check_root_entry(target);
 }
 

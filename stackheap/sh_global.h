@@ -761,6 +761,20 @@ typedef struct ShFilterCopy_ { Addr heap_lo, heap_span, top_lo, top_span; } ShFi
 #define SH_FILTER_COPY_OFF 24   /* byte offset in shadow area 1 (after the counter) */
 /* The instruction counter's offset in shadow area 1 (sh_instrument.c). */
 #define SH_COUNTER_SHADOW_OFF 16   /* (= OFFSET_amd64_RAX: unused by the tool otherwise) */
+/* The filter copy and the counter in the shadow state of the thread whose
+   guest state starts at gs, for helpers given the guest-state pointer
+   (shadow area 1 follows the guest state).  Volatile: two 8-byte stores,
+   which the generated code's 8-byte loads can forward from; gcc would
+   otherwise merge them into one 16-byte vector store. */
+#include "libvex_guest_amd64.h"
+static inline volatile ShFilterCopy* SH_(filter_copy_at)(UChar* gs)
+{
+   return (volatile ShFilterCopy*)(gs + sizeof(VexGuestAMD64State) + SH_FILTER_COPY_OFF);
+}
+static inline ULong* SH_(instr_counter_at)(UChar* gs)
+{
+   return (ULong*)(gs + sizeof(VexGuestAMD64State) + SH_COUNTER_SHADOW_OFF);
+}
 /* The rest of a forward `rep movs` in one call (sh_strmove.c): 1 when done. */
 VG_REGPARM(3) UWord SH_(rep_movs)(UChar* gs, Addr ip, UWord size);
 extern ULong SH_(n_rep_movs_batched);

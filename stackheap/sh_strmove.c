@@ -64,21 +64,16 @@ static void check_words(Addr d, SizeT len, UWord size, Addr ip, volatile ShFilte
 {
    Addr heap_lo = fc->heap_lo, heap_span = fc->heap_span;
    Addr top_lo = fc->top_lo, top_span = fc->top_span;
-   Addr w, last;
-   SizeT step;
+   Addr w, last = d + len - 8;   /* (the last word ending at or before d + len) */
    if (size == 8) {
       w = d;
-      last = d + len - 8;
-      step = 8;
    } else {
       /* A pass checks the word its element ends on; 2- and 4-byte
          elements off their own alignment never end on one. */
       if ((d & (size - 1)) != 0) return;
       w = ((d + 8) & ~(Addr)7) - 8;   /* the word of the first aligned end > d */
-      last = d + len - 8;             /* (an end <= d + len) */
-      step = 8;
    }
-   for (; w <= last && w + 8 > w; w += step) {
+   for (; w <= last && w + 8 > w; w += 8) {
       ULong v = *(const ULong*)w;
       if (LIKELY(!in_range(v, heap_lo, heap_span)) || in_range(w, top_lo, top_span))
          continue;
@@ -91,13 +86,11 @@ static void check_words(Addr d, SizeT len, UWord size, Addr ip, volatile ShFilte
 VG_REGPARM(3) UWord SH_(rep_movs)(UChar* gs, Addr ip, UWord size)
 {
    VexGuestAMD64State* g = (VexGuestAMD64State*)gs;
-   volatile ShFilterCopy* fc =
-      (volatile ShFilterCopy*)(gs + sizeof(VexGuestAMD64State) + SH_FILTER_COPY_OFF);
-   ULong* counter = (ULong*)(gs + sizeof(VexGuestAMD64State) + SH_COUNTER_SHADOW_OFF);
+   volatile ShFilterCopy* fc = SH_(filter_copy_at)(gs);
+   ULong* counter = SH_(instr_counter_at)(gs);
    ULong n = g->guest_RCX, i;
    Addr src = g->guest_RSI, dst = g->guest_RDI;
    SizeT len;
-   (void)i;
 
    tl_assert(size == 1 || size == 2 || size == 4 || size == 8);
    if (g->guest_DFLAG != 1 || n < 2 || n > ((ULong)1 << 40)) return 0;
