@@ -209,8 +209,7 @@ VG_REGPARM(3) void SH_(on_call)(Addr sp_after, Addr target, UChar* gs)
 {
    ThreadState* ts = SH_(cur_ts);
    Int d;
-   if (UNLIKELY(ts == NULL || ts->n_nonnormal != 0 || ts->stack_limit == 0
-                || sp_after - ts->stack_limit > ts->stack_top - ts->stack_limit
+   if (UNLIKELY(ts == NULL || !SH_(on_own_stack_only)(ts, sp_after)
                 || ts->depth >= ts->capacity)) {
       on_call_general(sp_after, target);
       return;

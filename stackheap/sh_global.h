@@ -112,6 +112,15 @@ typedef struct {
    ULong  max_stack_bytes;  /* stack bytes in use when max_depth was reached */
 } ThreadState;
 
+/* ts runs on its own stack (sp inside it) with only frames of that stack:
+   the shadow stack is then a plain ordered stack (on_call's common case,
+   and what a read of it by frame sizes needs, sh_sites.c). */
+static inline Bool SH_(on_own_stack_only)(const ThreadState* ts, Addr sp)
+{
+   return ts->n_nonnormal == 0 && ts->stack_limit != 0
+          && sp - ts->stack_limit <= ts->stack_top - ts->stack_limit;
+}
+
 ThreadState* SH_(thread)(ThreadId tid);     /* creates on first use */
 /* The thread running client code now (set when a thread starts running:
    helpers called from generated code use it instead of a lookup). */

@@ -290,9 +290,7 @@ static UInt shadow_unwind(ThreadId tid, Addr* ips, UInt n, Addr* sps)
    UInt k, epoch, step;
    Int j;
    WalkEnt* walk;
-   if (ts->n_nonnormal != 0 || ts->stack_limit == 0 || n == 0
-       || sp - ts->stack_limit > ts->stack_top - ts->stack_limit
-       || sp + 256 >= ts->stack_top)
+   if (!SH_(on_own_stack_only)(ts, sp) || n == 0 || sp + 256 >= ts->stack_top)
       return 0;
    epoch = VG_(current_DiEpoch)().n;
    if (UNLIKELY(epoch != step_stamp_epoch)) {
