@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <string.h>
 #include "cls_common.h"
+#include "cls_signals.h"
 
 static char alt_stack[65536];
 
@@ -33,20 +34,8 @@ NOINLINE static void fire(int sig)
 
 int main(void)
 {
-   struct sigaction sa;
-   stack_t ss;
    int i;
-   memset(&sa, 0, sizeof sa);
-   sa.sa_handler = on_usr1;
-   sigemptyset(&sa.sa_mask);
-   sigaction(SIGUSR1, &sa, NULL);
-   ss.ss_sp = alt_stack;
-   ss.ss_size = sizeof alt_stack;
-   ss.ss_flags = 0;
-   sigaltstack(&ss, NULL);
-   sa.sa_handler = on_usr2;
-   sa.sa_flags = SA_ONSTACK;
-   sigaction(SIGUSR2, &sa, NULL);
+   cls_install_handlers(on_usr1, on_usr2, alt_stack, sizeof alt_stack);
    for (i = 0; i < cls_two; i++) fire(SIGUSR1);
    for (i = 0; i < cls_three; i++) fire(SIGUSR2);
    return 0;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cls_common.h"
+#include "cls_signals.h"
 
 static volatile long spin_n;
 static char alt_stack[65536];
@@ -43,20 +44,9 @@ NOINLINE static void round_long(long n)  { char* p = malloc(16); fill(p, 16); bu
 
 int main(int argc, char** argv)
 {
-   struct sigaction sa;
-   stack_t ss;
    long n = argc > 2 ? atol(argv[2]) : 100000;
    mode = argc > 1 ? argv[1] : "plain";
-   memset(&sa, 0, sizeof sa);
-   sigemptyset(&sa.sa_mask);
-   sa.sa_handler = on_signal;
-   sigaction(SIGUSR1, &sa, NULL);
-   ss.ss_sp = alt_stack;
-   ss.ss_size = sizeof alt_stack;
-   ss.ss_flags = 0;
-   sigaltstack(&ss, NULL);
-   sa.sa_flags = SA_ONSTACK;
-   sigaction(SIGUSR2, &sa, NULL);
+   cls_install_handlers(on_signal, on_signal, alt_stack, sizeof alt_stack);
    round_warm(n);
    round_short(n);
    round_long(2 * n);
